@@ -1,0 +1,149 @@
+package tokengate_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/tokengate/tokengate"
+
+// rule says what one package may import directly, outside its tests.
+type rule struct {
+	tokengate  []string // tokengate packages, relative to the module
+	thirdParty []string // module path prefixes
+	anyImport  bool     // examples: anything
+}
+
+// rules is the one direction of imports of DESIGN.md, package => allowed.
+var rules = map[string]rule{
+	"":                    {},
+	"scopes":              {},
+	"internal/claimset":   {tokengate: []string{"scopes"}},
+	"internal/discovery":  {thirdParty: []string{"github.com/coreos/go-oidc/v3"}},
+	"jwkscache":           {thirdParty: []string{"github.com/MicahParks/keyfunc/v3", "github.com/MicahParks/jwkset", "github.com/golang-jwt/jwt/v5", "golang.org/x/sync"}},
+	"verifier":            {tokengate: []string{"scopes", "jwkscache", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
+	"introspection":       {tokengate: []string{"verifier", "scopes", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
+	"internal/bearer":     {tokengate: []string{"verifier", "scopes"}},
+	"middleware":          {tokengate: []string{"verifier", "scopes", "internal/bearer"}},
+	"middleware/grpcauth": {tokengate: []string{"verifier", "scopes", "internal/bearer"}, thirdParty: []string{"google.golang.org/grpc"}},
+	"issuertest":          {},
+}
+
+// forbidden are standard packages no production package may import, with
+// the reason, except issuertest (built on httptest) and examples.
+var forbidden = map[string]string{
+	"testing":              "test code in production",
+	"net/http/httptest":    "test code in production",
+	module + "/issuertest": "test code in production",
+}
+
+type goPackage struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+	Standard   bool
+}
+
+func listPackages(t *testing.T) []goPackage {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []goPackage
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p goPackage
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func TestImportDirection(t *testing.T) {
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		if strings.HasPrefix(rel, "examples/") || strings.HasPrefix(rel, "bench") {
+			continue
+		}
+		r, ok := rules[rel]
+		if !ok {
+			t.Errorf("package %s has no rule in deps_test.go: add one that follows DESIGN.md", p.ImportPath)
+			continue
+		}
+		for _, imp := range p.Imports {
+			if why, bad := forbidden[imp]; bad && rel != "issuertest" {
+				t.Errorf("%s imports %s => %s", rel, imp, why)
+			}
+			if msg := r.check(imp); msg != "" {
+				t.Errorf("%s imports %s => %s", rel, imp, msg)
+			}
+		}
+	}
+}
+
+func (r rule) check(imp string) string {
+	switch {
+	case r.anyImport:
+		return ""
+	case strings.HasPrefix(imp, module+"/"):
+		rel := strings.TrimPrefix(imp, module+"/")
+		for _, ok := range r.tokengate {
+			if rel == ok {
+				return ""
+			}
+		}
+		return "against the one-way direction of DESIGN.md"
+	case !strings.Contains(strings.Split(imp, "/")[0], "."):
+		return "" // standard library
+	}
+	for _, prefix := range r.thirdParty {
+		if imp == prefix || strings.HasPrefix(imp, prefix+"/") {
+			return ""
+		}
+	}
+	return "third-party module not allowed here (STYLE.md: dependencies are confined)"
+}
+
+func TestTransitiveEdges(t *testing.T) {
+	edges := []struct {
+		pkg, dep, why string
+	}{
+		{"middleware", "google.golang.org/grpc", "net/http users must not pay for gRPC"},
+		{"scopes", "github.com/", "scopes is a standard-library leaf"},
+		{"issuertest", module + "/", "issuertest is independent of the code it tests"},
+	}
+	pkgs := map[string]goPackage{}
+	for _, p := range listPackages(t) {
+		pkgs[strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")] = p
+	}
+	for _, e := range edges {
+		p, ok := pkgs[e.pkg]
+		if !ok {
+			continue
+		}
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, e.dep) {
+				t.Errorf("%s depends on %s => %s", e.pkg, d, e.why)
+			}
+		}
+	}
+	for rel, p := range pkgs {
+		if rel == "internal/discovery" || strings.HasPrefix(rel, "examples/") {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, "github.com/coreos/go-oidc") {
+				t.Errorf("%s imports go-oidc => only internal/discovery may", rel)
+			}
+		}
+	}
+}

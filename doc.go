@@ -1,0 +1,20 @@
+// Package tokengate protects Go APIs with OAuth 2.0 bearer access tokens.
+//
+// The library is split by job; start with the package you need:
+//
+//   - [github.com/tokengate/tokengate/verifier] checks JWT access tokens
+//     locally against the issuer's key set, and defines Claims, the
+//     TokenVerifier interface and the errors every verifier returns.
+//   - [github.com/tokengate/tokengate/introspection] checks tokens
+//     remotely with RFC 7662 token introspection, with a bounded cache.
+//   - [github.com/tokengate/tokengate/middleware] protects net/http routes
+//     in one line, and [github.com/tokengate/tokengate/middleware/grpcauth]
+//     gRPC methods.
+//   - [github.com/tokengate/tokengate/scopes] expresses what a route
+//     requires.
+//   - [github.com/tokengate/tokengate/issuertest] runs a real, strict
+//     authorization server in tests, so an API is tested end to end without
+//     an identity provider.
+//
+// This package itself holds no code.
+package tokengate

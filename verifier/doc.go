@@ -1,0 +1,87 @@
+// Package verifier checks OAuth 2.0 access tokens and defines what every
+// tokengate verifier shares: [Claims], the [TokenVerifier] interface, the
+// context helpers and the errors.
+//
+// # Local JWT verification
+//
+// [New] builds a [JWT] verifier for one issuer and one API. It discovers
+// the issuer's key set (OpenID Connect Discovery or RFC 8414 metadata)
+// unless Config.JWKSURL is set, fetches it, and keeps it fresh in the
+// background until [JWT.Close]:
+//
+//	v, err := verifier.New(ctx, verifier.Config{
+//		Issuer:   "https://issuer.example.com",
+//		Audience: "https://api.example.com",
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	defer v.Close()
+//
+//	claims, err := v.Verify(ctx, token)
+//	switch {
+//	case errors.Is(err, verifier.ErrUnavailable):
+//		// the issuer's keys could not be had: 503, try later
+//	case errors.Is(err, verifier.ErrInvalidToken):
+//		// refuse the token: 401
+//	}
+//
+// Most programs never call Verify themselves: they hand the verifier to
+// middleware.Require, which does the above for each request and puts the
+// claims in the request context, where handlers read them with
+// [FromContext].
+//
+// # What is refused
+//
+// Verify follows RFC 8725 (JWT Best Current Practices) and RFC 9068 (JWT
+// Profile for OAuth 2.0 Access Tokens) §4:
+//
+//   - tokens longer than Config.MaxTokenBytes, before any decoding;
+//   - an "alg" outside the allow-list (by default asymmetric algorithms
+//     only; never "none"; HMAC only with a configured secret);
+//   - a bad signature, or a "kid" the key set does not hold, or a key
+//     whose type or "alg" does not fit the token's "alg";
+//   - a "crit" header (RFC 7515 §4.1.11); "jku", "x5u", "jwk" and "x5c" are
+//     ignored, never fetched or trusted;
+//   - tokens that are not access tokens ([ErrNotAccessToken], below);
+//   - "iss" not exactly Config.Issuer, "aud" not containing
+//     Config.Audience, "exp" missing or passed, "nbf" or "iat" in the future.
+//     One leeway (Config.Leeway, 30s by default) applies to all three times.
+//
+// The signature is checked before any claim is believed, so a forged token
+// is reported as badly signed, never as expired (CVE-2024-51744).
+//
+// # ID tokens are not access tokens
+//
+// An OpenID Connect ID token tells a client who signed in; it is signed by
+// the same keys as the access tokens, so a signature check alone accepts
+// it. An API that accepts ID tokens lets any client that a user signed in
+// to call it as that user. Verify refuses with [ErrNotAccessToken]:
+//
+//   - with Config.RequireAccessTokenType, every token whose header "typ" is
+//     not "at+jwt" (RFC 9068 §2.1, §4). Use it when the issuer follows
+//     RFC 9068;
+//   - by default, tokens typed "at+jwt" are access tokens; tokens typed
+//     "JWT" or untyped, which many providers still issue as access tokens,
+//     are accepted unless their claims mark another kind of token: "nonce",
+//     "at_hash" or "c_hash" (ID tokens, OIDC Core §2), a "typ" claim of
+//     "ID", "Refresh", "Offline" or "Logout" (Keycloak), or "events" (logout
+//     and security event tokens, RFC 8417);
+//   - always, tokens of any other type: "logout+jwt", "dpop+jwt",
+//     "token-introspection+jwt", "secevent+jwt" and the like (RFC 8725
+//     §3.11).
+//
+// The audience check refuses most remaining ID tokens, whose "aud" is the
+// client. An untyped ID token without nonce or at_hash whose audience also
+// names this API cannot be told apart by its claims; only the strict mode
+// refuses it.
+//
+// # Outages are not bad tokens
+//
+// When the key set cannot be had at all (discovery failed, nothing was
+// ever fetched, or the last good set is older than its maximum staleness)
+// Verify returns [ErrUnavailable], which middleware answers with 503, not
+// 401. A key set that was fetched once keeps serving while the issuer is
+// down; see package jwkscache for the refresh policy, including rotation
+// to a new "kid" without a failed request.
+package verifier

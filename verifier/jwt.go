@@ -1,0 +1,359 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tokengate/tokengate/internal/claimset"
+	"github.com/tokengate/tokengate/internal/discovery"
+	"github.com/tokengate/tokengate/jwkscache"
+)
+
+// Config configures a [JWT] verifier. Issuer and Audience are required;
+// every other field has a safe default.
+type Config struct {
+	// Issuer is the issuer identifier; a token's "iss" must equal it
+	// exactly (RFC 9068 §4, RFC 8725 §3.8). Required. Unless JWKSURL is set,
+	// New discovers the key set's address from Issuer's OpenID Connect or
+	// RFC 8414 metadata.
+	Issuer string
+
+	// Audience identifies this API; a token's "aud" must contain it
+	// (RFC 9068 §4, RFC 8725 §3.9). Required.
+	Audience string
+
+	// JWKSURL is the issuer's JSON Web Key Set. Default: the "jwks_uri" of
+	// the issuer's metadata.
+	JWKSURL string
+
+	// Algorithms is the allow-list of "alg" values. Default:
+	// DefaultAlgorithms (asymmetric only). "none" is never allowed; HS256,
+	// HS384 and HS512 only when listed here and HMACSecret is set.
+	Algorithms []string
+
+	// HMACSecret is a shared secret for HS256/HS384/HS512 tokens, of at
+	// least 32 bytes (RFC 7518 §3.2). Default: none. When every listed
+	// algorithm is an HMAC one, no key set is fetched.
+	HMACSecret []byte
+
+	// Leeway is the clock skew tolerated, the same for "exp", "nbf" and
+	// "iat". Default 30s; at most 5m.
+	Leeway time.Duration
+
+	// RequireAccessTokenType makes the verifier accept only tokens whose
+	// header "typ" is "at+jwt" (RFC 9068 §2.1, §4). Default false: tokens
+	// typed "JWT" or untyped are also accepted unless their claims mark them
+	// as ID, refresh or logout tokens. See the package documentation.
+	RequireAccessTokenType bool
+
+	// MaxTokenBytes caps the token length, checked before any decoding.
+	// Default 8192.
+	MaxTokenBytes int
+
+	// AllowInsecureHTTP allows plain-http issuer and JWKS URLs on hosts
+	// other than loopback. Default false.
+	AllowInsecureHTTP bool
+
+	// HTTPClient fetches discovery metadata and keys. Default: a client
+	// with a 10s timeout.
+	HTTPClient *http.Client
+
+	// Keys tunes the key set cache (refresh intervals, cooldown, limits).
+	// Its URL, HTTPClient, AllowInsecureHTTP and Now are filled from this
+	// Config.
+	Keys jwkscache.Config
+
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+const (
+	defaultLeeway        = 30 * time.Second
+	maxLeeway            = 5 * time.Minute
+	defaultMaxTokenBytes = 8192
+	minHMACSecretBytes   = 32
+)
+
+// JWT verifies signed JWT access tokens locally, against the issuer's key
+// set. It is safe for concurrent use. Close stops its background key
+// refresh.
+type JWT struct {
+	cfg    Config
+	parser *jwt.Parser
+	keys   *jwkscache.Cache // nil when only HMAC algorithms are allowed
+}
+
+var _ TokenVerifier = (*JWT)(nil)
+
+// New checks cfg, finds the issuer's key set and fetches it once. ctx
+// bounds only that start-up work (discovery and the first key fetch); it
+// is not kept. A discovery failure is an error wrapping ErrUnavailable; a
+// failed first key fetch is not an error: Verify returns ErrUnavailable
+// until the key set can be had, which the cache keeps trying.
+func New(ctx context.Context, cfg Config) (*JWT, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	v := &JWT{
+		cfg: cfg,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods(cfg.Algorithms),
+			jwt.WithoutClaimsValidation(), // claims are checked in checkClaims
+		),
+	}
+	if !cfg.onlyHMAC() {
+		keys, err := cfg.keyCache(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v.keys = keys
+	}
+	return v, nil
+}
+
+func (c *Config) setDefaults() error {
+	if c.Issuer == "" {
+		return errors.New("verifier: Config.Issuer is required")
+	}
+	if c.Audience == "" {
+		return errors.New("verifier: Config.Audience is required")
+	}
+	if err := discovery.CheckURL("Config.Issuer", c.Issuer, c.AllowInsecureHTTP); err != nil {
+		return fmt.Errorf("verifier: %w", err)
+	}
+	if len(c.Algorithms) == 0 {
+		c.Algorithms = DefaultAlgorithms
+	}
+	c.Algorithms = append([]string(nil), c.Algorithms...)
+	for _, alg := range c.Algorithms {
+		if !knownAlgorithm(alg) {
+			return fmt.Errorf("verifier: Config.Algorithms: %q is not a supported algorithm", alg)
+		}
+		if hmacAlgorithms[alg] && len(c.HMACSecret) < minHMACSecretBytes {
+			return fmt.Errorf("verifier: Config.Algorithms lists %s, which needs Config.HMACSecret of at least %d bytes", alg, minHMACSecretBytes)
+		}
+	}
+	switch {
+	case c.Leeway < 0 || c.Leeway > maxLeeway:
+		return fmt.Errorf("verifier: Config.Leeway %v must be between 0 and %v", c.Leeway, maxLeeway)
+	case c.Leeway == 0:
+		c.Leeway = defaultLeeway
+	}
+	if c.MaxTokenBytes < 0 {
+		return errors.New("verifier: Config.MaxTokenBytes must not be negative")
+	}
+	if c.MaxTokenBytes == 0 {
+		c.MaxTokenBytes = defaultMaxTokenBytes
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+func (c *Config) onlyHMAC() bool {
+	for _, alg := range c.Algorithms {
+		if !hmacAlgorithms[alg] {
+			return false
+		}
+	}
+	return true
+}
+
+// keyCache discovers the key set's URL if needed and starts the cache.
+func (c *Config) keyCache(ctx context.Context) (*jwkscache.Cache, error) {
+	if c.JWKSURL == "" {
+		md, err := discovery.Fetch(ctx, c.Issuer, c.HTTPClient)
+		if err != nil {
+			return nil, fmt.Errorf("verifier: finding the key set of %q: %w: %w", c.Issuer, ErrUnavailable, err)
+		}
+		if md.JWKSURI == "" {
+			return nil, fmt.Errorf("verifier: the metadata of %q has no jwks_uri; set Config.JWKSURL", c.Issuer)
+		}
+		c.JWKSURL = md.JWKSURI
+	}
+	if err := discovery.CheckURL("Config.JWKSURL", c.JWKSURL, c.AllowInsecureHTTP); err != nil {
+		return nil, fmt.Errorf("verifier: %w", err)
+	}
+	kc := c.Keys
+	kc.URL, kc.HTTPClient, kc.AllowInsecureHTTP, kc.Now = c.JWKSURL, c.HTTPClient, c.AllowInsecureHTTP, c.Now
+	keys, err := jwkscache.New(ctx, kc)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: %w", err)
+	}
+	return keys, nil
+}
+
+// Close stops the background refresh of the key set. Verify keeps
+// working with the keys held.
+func (v *JWT) Close() error {
+	if v.keys == nil {
+		return nil
+	}
+	return v.keys.Close()
+}
+
+// Keys returns the key set cache, for status reporting (kids held, last
+// refresh, last error). It is nil when only HMAC algorithms are allowed.
+func (v *JWT) Keys() *jwkscache.Cache { return v.keys }
+
+// Verify checks token and returns its claims. The checks run in this
+// order, so that no claim is believed before the signature is checked
+// (CVE-2024-51744):
+//
+//  1. size cap and compact serialization shape, before any decoding;
+//  2. header: "alg" in the allow-list, no "crit", a "typ" of an access
+//     token or none (RFC 9068 §2.1);
+//  3. signature, with the key the header's "kid" names; "jku", "x5u",
+//     "jwk" and "x5c" are never used (RFC 8725 §3.10);
+//  4. claims: not an ID, refresh or logout token; "iss" equal to
+//     Config.Issuer; "aud" containing Config.Audience; "exp" present and
+//     not passed; "nbf" and "iat" not in the future, each with the same
+//     leeway.
+func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
+	if len(token) > v.cfg.MaxTokenBytes {
+		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "token longer than %d bytes", v.cfg.MaxTokenBytes)
+	}
+	if strings.Count(token, ".") != 2 {
+		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "token is not a compact JWS of three parts")
+	}
+	var claims jwtClaims
+	var accessTyped bool
+	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
+		var err error
+		if accessTyped, err = v.checkHeader(t.Header); err != nil {
+			return nil, err
+		}
+		return v.key(ctx, t)
+	})
+	if err != nil {
+		return nil, parseError(err)
+	}
+	s := claims.set
+	if s == nil {
+		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "token has no claims")
+	}
+	if !accessTyped {
+		if err := checkClaimsType(s); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.checkClaims(s); err != nil {
+		return nil, err
+	}
+	c := Claims(s.Registered)
+	return &c, nil
+}
+
+func (v *JWT) checkHeader(h map[string]any) (accessTyped bool, err error) {
+	if err := checkCrit(h); err != nil {
+		return false, err
+	}
+	return checkHeaderType(h, v.cfg.RequireAccessTokenType)
+}
+
+// key returns the verification key for t, whose "alg" the parser has
+// already checked against the allow-list.
+func (v *JWT) key(ctx context.Context, t *jwt.Token) (any, error) {
+	alg := t.Method.Alg()
+	if hmacAlgorithms[alg] {
+		return v.cfg.HMACSecret, nil
+	}
+	kid := ""
+	if raw, ok := t.Header["kid"]; ok {
+		s, isString := raw.(string)
+		if !isString {
+			return nil, errorf(ErrInvalidToken, nil, "header \"kid\" is not a string")
+		}
+		kid = s
+	}
+	if v.keys == nil {
+		return nil, errorf(ErrInvalidToken, nil, "no key set configured for %s", alg)
+	}
+	k, err := v.keys.Key(ctx, kid, alg)
+	switch {
+	case errors.Is(err, jwkscache.ErrUnavailable):
+		return nil, errorf(ErrUnavailable, err, "keys unavailable")
+	case err != nil:
+		return nil, errorf(ErrInvalidToken, err, "no key for the token")
+	}
+	return k, nil
+}
+
+// parseError classifies an error from the JWT parser. An error already
+// classified by the keyfunc (ErrUnavailable, ErrNotAccessToken, ...) keeps
+// its class.
+func parseError(err error) error {
+	var te *tokenError
+	switch {
+	case errors.As(err, &te):
+		return te
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return errorf(ErrInvalidToken, err, "bad signature or algorithm not allowed")
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return errorf(ErrInvalidToken, err, "malformed token")
+	}
+	return errorf(ErrInvalidToken, err, "token cannot be verified")
+}
+
+// checkClaims checks the registered claims with one leeway (RFC 7519 §4.1,
+// RFC 9068 §4). Each error also wraps golang-jwt's matching sentinel.
+func (v *JWT) checkClaims(s *claimset.Set) error {
+	now, leeway := v.cfg.Now(), v.cfg.Leeway
+	switch {
+	case s.Issuer != v.cfg.Issuer:
+		return errorf(ErrInvalidToken, jwt.ErrTokenInvalidIssuer, "wrong issuer")
+	case !contains(s.Audience, v.cfg.Audience):
+		return errorf(ErrInvalidToken, jwt.ErrTokenInvalidAudience, "token is not for this audience")
+	case s.ExpiresAt.IsZero():
+		return errorf(ErrInvalidToken, jwt.ErrTokenRequiredClaimMissing, "token has no \"exp\"")
+	case !now.Before(s.ExpiresAt.Add(leeway)):
+		return errorf(ErrTokenExpired, jwt.ErrTokenExpired, "token expired")
+	case !s.NotBefore.IsZero() && now.Add(leeway).Before(s.NotBefore):
+		return errorf(ErrInvalidToken, jwt.ErrTokenNotValidYet, "token not valid yet (\"nbf\")")
+	case !s.IssuedAt.IsZero() && now.Add(leeway).Before(s.IssuedAt):
+		return errorf(ErrInvalidToken, jwt.ErrTokenUsedBeforeIssued, "token issued in the future (\"iat\")")
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// jwtClaims receives the JWT payload from the parser and decodes it once
+// with claimset. Its jwt.Claims methods are never used: claim validation
+// in the parser is off.
+type jwtClaims struct {
+	set *claimset.Set
+}
+
+func (c *jwtClaims) UnmarshalJSON(b []byte) error {
+	s, err := claimset.Parse(b)
+	if err != nil {
+		return err
+	}
+	c.set = s
+	return nil
+}
+
+func (c *jwtClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (c *jwtClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (c *jwtClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (c *jwtClaims) GetIssuer() (string, error)                   { return "", nil }
+func (c *jwtClaims) GetSubject() (string, error)                  { return "", nil }
+func (c *jwtClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }

@@ -1,0 +1,121 @@
+package verifier
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tokengate/tokengate/internal/claimset"
+)
+
+// DefaultAlgorithms is the algorithm allow-list used when Config.Algorithms
+// is empty: asymmetric signatures only (RFC 8725 §3.1, §3.2). "none" and
+// the HMAC algorithms are never in it.
+var DefaultAlgorithms = []string{
+	"RS256", "RS384", "RS512",
+	"PS256", "PS384", "PS512",
+	"ES256", "ES384", "ES512",
+	"EdDSA",
+}
+
+var hmacAlgorithms = map[string]bool{"HS256": true, "HS384": true, "HS512": true}
+
+func knownAlgorithm(alg string) bool {
+	for _, a := range DefaultAlgorithms {
+		if a == alg {
+			return true
+		}
+	}
+	return hmacAlgorithms[alg]
+}
+
+// checkHeaderType applies the token type policy to the JOSE header "typ".
+//
+// RFC 9068 §2.1 has issuers mark JWT access tokens with typ "at+jwt" (or
+// "application/at+jwt", RFC 7515 §4.1.9 lets the "application/" prefix be
+// omitted and media types are case-insensitive), and §4 has resource servers
+// check it. Many providers still send "JWT" or no typ at all, so unless
+// strict is set those are let through to the claim checks in
+// checkClaimsType. Any other type names another kind of JWT (a logout token
+// "logout+jwt", a DPoP proof "dpop+jwt", an introspection response
+// "token-introspection+jwt", a security event "secevent+jwt", ...) that the
+// issuer signed with the same keys, and is refused (RFC 8725 §3.11).
+func checkHeaderType(header map[string]any, strict bool) (accessTyped bool, err error) {
+	raw, present := header["typ"]
+	typ, isString := raw.(string)
+	if present && !isString {
+		return false, errorf(ErrInvalidToken, nil, "header \"typ\" is not a string")
+	}
+	typ = strings.ToLower(strings.TrimPrefix(strings.ToLower(typ), "application/"))
+	switch typ {
+	case "at+jwt":
+		return true, nil
+	case "", "jwt":
+		if strict {
+			return false, errorf(ErrNotAccessToken, nil, "header \"typ\" must be \"at+jwt\" (RFC 9068 §4)")
+		}
+		return false, nil
+	}
+	return false, errorf(ErrNotAccessToken, nil, "header \"typ\" %q is not an access token type (RFC 9068 §2.1)", truncate(typ, 40))
+}
+
+// checkClaimsType refuses a token without typ "at+jwt" whose claims show
+// it is not an access token: an OpenID Connect ID token (its "nonce",
+// "at_hash" or "c_hash", OIDC Core §2, §3.1.3.6, §3.3.2.11), a token whose
+// "typ" claim says ID, refresh or logout token (as Keycloak marks them), or a
+// security event or logout token carrying "events" (RFC 8417 §2.2,
+// OIDC Back-Channel Logout §2.4).
+func checkClaimsType(s *claimset.Set) error {
+	switch {
+	case s.Nonce != "", s.AtHash != "", s.CHash != "":
+		return errorf(ErrNotAccessToken, nil, "token carries OpenID Connect ID token claims (nonce, at_hash or c_hash): ID tokens are not API credentials")
+	case s.HasEvents:
+		return errorf(ErrNotAccessToken, nil, "token carries \"events\": a logout or security event token")
+	}
+	switch strings.ToLower(s.Typ) {
+	case "id", "refresh", "offline", "logout":
+		return errorf(ErrNotAccessToken, nil, "token's \"typ\" claim says it is a %s token", strings.ToLower(s.Typ))
+	}
+	return nil
+}
+
+// checkCrit refuses any "crit" header: it names extensions the recipient
+// must understand, and this verifier understands none (RFC 7515 §4.1.11).
+func checkCrit(header map[string]any) error {
+	if _, ok := header["crit"]; ok {
+		return errorf(ErrInvalidToken, nil, "header \"crit\" names extensions this verifier does not understand (RFC 7515 §4.1.11)")
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// tokenError is a rejection with the sentinel class it belongs to and the
+// underlying cause, both reachable with errors.Is.
+type tokenError struct {
+	msg   string
+	kind  error
+	cause error
+}
+
+func (e *tokenError) Error() string {
+	if e.cause != nil {
+		return "verifier: " + e.msg + ": " + e.cause.Error()
+	}
+	return "verifier: " + e.msg
+}
+
+func (e *tokenError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.kind, e.cause}
+	}
+	return []error{e.kind}
+}
+
+func errorf(kind, cause error, format string, args ...any) error {
+	return &tokenError{msg: fmt.Sprintf(format, args...), kind: kind, cause: cause}
+}

@@ -1,0 +1,22 @@
+package verifier
+
+import "context"
+
+// TokenVerifier checks a bearer access token and returns its claims.
+//
+// Verify returns an error wrapping [ErrInvalidToken] when the token must be
+// refused and one wrapping [ErrUnavailable] when it cannot be checked now.
+// It never returns claims together with an error. Implementations are safe
+// for concurrent use. [JWT] checks tokens locally; the introspection
+// package's Introspector asks the issuer.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (*Claims, error)
+}
+
+// TokenVerifierFunc adapts a function to a [TokenVerifier].
+type TokenVerifierFunc func(ctx context.Context, token string) (*Claims, error)
+
+// Verify calls f(ctx, token).
+func (f TokenVerifierFunc) Verify(ctx context.Context, token string) (*Claims, error) {
+	return f(ctx, token)
+}
