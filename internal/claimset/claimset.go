@@ -180,7 +180,7 @@ func numericDate(name string, raw json.RawMessage) (time.Time, error) {
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return time.Time{}, fmt.Errorf("%w: %q must be a number", ErrMalformed, name)
 	}
-	const limit = 1 << 62 / int64(time.Second) // keeps Unix() arithmetic in range
+	const limit = 253402300799 // 9999-12-31T23:59:59Z: far enough, and safe to add durations to
 	switch {
 	case math.IsNaN(f):
 		return time.Time{}, fmt.Errorf("%w: %q must be a number", ErrMalformed, name)

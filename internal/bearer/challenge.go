@@ -1,0 +1,195 @@
+package bearer
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/tokengate/tokengate/scopes"
+	"github.com/tokengate/tokengate/verifier"
+)
+
+// ErrFormTooLarge reports a form-encoded body too large to search for an
+// access_token parameter (RFC 6750 §2.2) within the middleware's bound.
+var ErrFormTooLarge = fmt.Errorf("bearer: form body too large to search for an access token: %w", verifier.ErrInvalidRequest)
+
+// Describe returns the error_description for err: a phrase from a fixed
+// vocabulary, chosen by the error's class and sentinel and never built from
+// the error's text, so it cannot carry a token, a key id, a claim value or
+// an upstream response body. It is "" for a missing token, which RFC 6750
+// §3 answers with no error information at all.
+//
+// Every phrase uses only the characters RFC 6750 §3 allows in
+// error_description (%x20-21 / %x23-5B / %x5D-7E).
+func Describe(err error) string {
+	switch Classify(err) {
+	case Missing:
+		return ""
+	case InvalidRequest:
+		return pick(err, invalidRequestPhrases, "the request is malformed")
+	case InvalidToken:
+		return pick(err, invalidTokenPhrases, "the access token is invalid")
+	case InsufficientScope:
+		return pick(err, insufficientScopePhrases, "the access token lacks a scope this resource requires")
+	}
+	return "the access token cannot be checked now"
+}
+
+// phrase pairs a sentinel with the wording clients see for it.
+type phrase struct {
+	sentinel error
+	text     string
+}
+
+// The vocabulary, most specific first within each class.
+var (
+	invalidRequestPhrases = []phrase{
+		{ErrMultipleTokens, "the request carries more than one access token"},
+		{ErrMalformed, "the bearer credential is malformed"},
+		{ErrFormTooLarge, "the form body is too large to search for an access token"},
+	}
+	invalidTokenPhrases = []phrase{
+		{ErrTooLarge, "the access token is too large"},
+		{verifier.ErrTokenExpired, "the access token expired"},
+		{verifier.ErrNotAccessToken, "the token is not an access token"},
+	}
+	insufficientScopePhrases = []phrase{
+		{ErrDenied, "the access token does not grant access to this resource"},
+	}
+)
+
+// pick returns the text of the first phrase whose sentinel err matches, or
+// def.
+func pick(err error, phrases []phrase, def string) string {
+	for _, p := range phrases {
+		if errors.Is(err, p.sentinel) {
+			return p.text
+		}
+	}
+	return def
+}
+
+// Challenge holds the parts of a WWW-Authenticate challenge (RFC 6750 §3)
+// that are fixed when a route is set up. The zero value renders a bare
+// "Bearer" challenge.
+type Challenge struct {
+	// Realm is the protection space (RFC 9110 §11.5); "" omits the
+	// attribute.
+	Realm string
+
+	// ResourceMetadata is the URL of the resource's Protected Resource
+	// Metadata (RFC 9728 §5.1); "" omits the attribute.
+	ResourceMetadata string
+}
+
+// Validate reports a realm that is not printable ASCII and a resource
+// metadata URL that is not an absolute https URL (http only on a loopback
+// host). Call it once, at setup.
+func (c Challenge) Validate() error {
+	for i := 0; i < len(c.Realm); i++ {
+		if b := c.Realm[i]; b < 0x20 || b > 0x7e {
+			return fmt.Errorf("bearer: realm has byte %#x; use printable ASCII", b)
+		}
+	}
+	if c.ResourceMetadata == "" {
+		return nil
+	}
+	return checkURL(c.ResourceMetadata)
+}
+
+// checkURL accepts an absolute https URL, or http on a loopback host
+// (RFC 8252 §8.3 reasoning: loopback traffic never leaves the machine).
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
+		return fmt.Errorf("bearer: resource metadata URL %q is not an absolute URL without fragment", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	default:
+		return fmt.Errorf("bearer: resource metadata URL %q must use https", raw)
+	}
+	for i := 0; i < len(raw); i++ {
+		if b := raw[i]; b <= 0x20 || b > 0x7e || b == '"' || b == '\\' {
+			return fmt.Errorf("bearer: resource metadata URL %q has a byte that needs escaping", raw)
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Render returns the WWW-Authenticate value for a refusal of kind k, or ""
+// for Unavailable, which carries no challenge (a 503 says nothing about the
+// credentials). description is the error_description ([Describe]); scope is
+// the space-separated scope attribute and is used only for
+// InsufficientScope, where RFC 6750 §3 names it "the scope necessary to
+// access the protected resource". For Missing the challenge carries no
+// error information (RFC 6750 §3.1).
+func (c Challenge) Render(k Kind, description, scope string) string {
+	if k == Unavailable || k < Missing || k > Unavailable {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Bearer")
+	sep := " "
+	param := func(name, value string) {
+		b.WriteString(sep)
+		b.WriteString(name)
+		b.WriteString("=")
+		writeQuoted(&b, value)
+		sep = ", "
+	}
+	if c.Realm != "" {
+		param("realm", c.Realm)
+	}
+	if k != Missing {
+		param("error", k.String())
+		if description != "" {
+			param("error_description", description)
+		}
+		if k == InsufficientScope && scope != "" {
+			param("scope", scope)
+		}
+	}
+	if c.ResourceMetadata != "" {
+		param("resource_metadata", c.ResourceMetadata)
+	}
+	return b.String()
+}
+
+// writeQuoted writes s as a quoted-string (RFC 9110 §5.6.4): a backslash
+// escapes '"' and '\', and control characters, which no quoted-string may
+// hold, are dropped so that a header can never be split or corrupted.
+func writeQuoted(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 && c != '\t', c == 0x7f:
+			// dropped
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+}
+
+// ScopeString renders the scopes a requirement names as the value of a
+// scope attribute (RFC 6750 §3). Requirements are validated first, so every
+// scope is a scope-token without '"' or '\'.
+func ScopeString(r scopes.Requirement) string {
+	return strings.Join(r.Scopes(), " ")
+}

@@ -1,0 +1,119 @@
+package bearer
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tokengate/tokengate/scopes"
+	"github.com/tokengate/tokengate/verifier"
+)
+
+// Kind is the class of a refusal. It is the one classification that both
+// the HTTP middleware and the gRPC interceptors turn into a response, so the
+// two cannot drift apart (DESIGN.md, behaviour contract):
+//
+//	Kind               HTTP  challenge                     gRPC
+//	Missing            401   bare Bearer                   Unauthenticated
+//	InvalidToken       401   error="invalid_token"         Unauthenticated
+//	InvalidRequest     400   error="invalid_request"       InvalidArgument
+//	InsufficientScope  403   error="insufficient_scope"    PermissionDenied
+//	Unavailable        503   none; Retry-After             Unavailable
+type Kind uint8
+
+// The kinds of refusal. The zero Kind is not a valid class.
+const (
+	Missing Kind = iota + 1
+	InvalidRequest
+	InvalidToken
+	InsufficientScope
+	Unavailable
+)
+
+var kindNames = [...]string{
+	Missing:           "missing",
+	InvalidRequest:    "invalid_request",
+	InvalidToken:      "invalid_token",
+	InsufficientScope: "insufficient_scope",
+	Unavailable:       "unavailable",
+}
+
+// String returns the kind's name; for the three kinds that RFC 6750 §3.1
+// gives an error code it is that code.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Classify maps an error from header parsing, a verifier, a scope check or
+// an application check to its Kind. The order of the checks is the policy:
+//
+//  1. a missing scope (*scopes.InsufficientScopeError) or [ErrDenied]:
+//     InsufficientScope;
+//  2. verifier.ErrInvalidRequest: InvalidRequest;
+//  3. verifier.ErrNoToken: Missing;
+//  4. context.Canceled or context.DeadlineExceeded anywhere in the chain:
+//     Unavailable. The check was cut short, which says nothing about the
+//     token, so a 401 would be a lie that makes clients drop good tokens;
+//  5. verifier.ErrInvalidToken: InvalidToken;
+//  6. anything else, verifier.ErrUnavailable included: Unavailable.
+//
+// Rule 6 is deliberate: a verifier error that wraps no sentinel means the
+// verifier itself failed (a bug, an unexpected response). Refusing with 503
+// keeps the request out without blaming the token, and never lets it
+// through. A nil error is not a refusal; Classify returns Unavailable for it
+// too, so that a caller's bug can only ever deny.
+func Classify(err error) Kind {
+	var scopeErr *scopes.InsufficientScopeError
+	switch {
+	case err == nil:
+		return Unavailable
+	case errors.As(err, &scopeErr), errors.Is(err, ErrDenied):
+		return InsufficientScope
+	case errors.Is(err, verifier.ErrInvalidRequest):
+		return InvalidRequest
+	case errors.Is(err, verifier.ErrNoToken):
+		return Missing
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return Unavailable
+	case errors.Is(err, verifier.ErrInvalidToken):
+		return InvalidToken
+	}
+	return Unavailable
+}
+
+// Denied prepares the error of an application check (a role, a client
+// allow-list) for [Classify]. An error that already belongs to a class (it
+// wraps a verifier sentinel, a context error or a missing scope) keeps it:
+// a check may say the token is revoked (401) or that its backend is down
+// (503). Any other error is marked with [ErrDenied], so it answers 403 /
+// PermissionDenied rather than the 503 an unexplained verifier error gets.
+func Denied(err error) error {
+	if err == nil || classified(err) {
+		return err
+	}
+	return &deniedError{err: err}
+}
+
+func classified(err error) bool {
+	var scopeErr *scopes.InsufficientScopeError
+	for _, target := range []error{
+		verifier.ErrInvalidRequest, verifier.ErrNoToken, verifier.ErrInvalidToken,
+		verifier.ErrUnavailable, context.Canceled, context.DeadlineExceeded, ErrDenied,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return errors.As(err, &scopeErr)
+}
+
+// deniedError keeps the check's own error in the chain for logs while
+// matching ErrDenied.
+type deniedError struct{ err error }
+
+func (e *deniedError) Error() string {
+	return "bearer: access denied by the route's check: " + e.err.Error()
+}
+func (e *deniedError) Unwrap() []error { return []error{ErrDenied, e.err} }

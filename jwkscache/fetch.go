@@ -1,0 +1,144 @@
+package jwkscache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxRedirects bounds same-origin redirects when the caller's client has no
+// CheckRedirect of its own (net/http's default is also 10).
+const maxRedirects = 10
+
+// fetch downloads and parses the key set once. ctx carries the fetch's own
+// deadline; it is never a request's context. It returns the set and how long
+// to use it before the next periodic refresh.
+func (c *Cache) fetch(ctx context.Context) (*keySet, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.URL, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("jwkscache: building key set request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("jwkscache: fetching key set: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, 0, fmt.Errorf("jwkscache: key set endpoint answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	body, err := readBounded(resp, c.cfg.MaxBodyBytes)
+	if err != nil {
+		return nil, 0, err
+	}
+	set, err := parseKeySet(body, c.cfg.MaxKeys)
+	if err != nil {
+		return nil, 0, err
+	}
+	return set, c.refreshInterval(resp.Header), nil
+}
+
+// readBounded reads the whole body, or fails if it is longer than limit:
+// a cut-off key set is an error, never silently a shorter one.
+func readBounded(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("jwkscache: key set of %d bytes exceeds MaxBodyBytes (%d)", resp.ContentLength, limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("jwkscache: reading key set: %w", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("jwkscache: key set exceeds MaxBodyBytes (%d)", limit)
+	}
+	return body, nil
+}
+
+// refreshInterval is how long a fetched set is fresh: the response's
+// remaining freshness lifetime from Cache-Control max-age minus Age
+// (RFC 9111 §4.2.1, §4.2.3), clamped to [MinRefreshInterval,
+// MaxRefreshInterval]; MaxRefreshInterval when there is no max-age. Other
+// directives and Expires are ignored.
+func (c *Cache) refreshInterval(h http.Header) time.Duration {
+	ttl := c.cfg.MaxRefreshInterval
+	if maxAge, ok := directiveSeconds(h.Values("Cache-Control"), "max-age"); ok {
+		ttl = maxAge
+		if age, ok := deltaSeconds(h.Get("Age")); ok {
+			ttl -= age
+		}
+	}
+	return min(max(ttl, c.cfg.MinRefreshInterval), c.cfg.MaxRefreshInterval)
+}
+
+// directiveSeconds finds a delta-seconds directive (RFC 9111 §5.2) in the
+// Cache-Control field lines. A malformed value counts as absent.
+func directiveSeconds(lines []string, name string) (time.Duration, bool) {
+	for _, line := range lines {
+		for d := range strings.SplitSeq(line, ",") {
+			k, v, _ := strings.Cut(strings.TrimSpace(d), "=")
+			if strings.EqualFold(strings.TrimSpace(k), name) {
+				return deltaSeconds(strings.Trim(strings.TrimSpace(v), `"`))
+			}
+		}
+	}
+	return 0, false
+}
+
+// deltaSeconds parses RFC 9111 §1.2.2 delta-seconds; a value too large to
+// represent counts as 2^31 seconds, as that section asks.
+func deltaSeconds(v string) (time.Duration, bool) {
+	if v == "" || strings.TrimLeft(v, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		n = 1 << 31
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// errCrossOrigin stops a redirect to another origin.
+var errCrossOrigin = errors.New("jwkscache: redirect to another origin refused")
+
+// sameOriginClient returns a shallow copy of client whose redirects are
+// followed only within the origin of the first request. The caller's client
+// is never modified; its own CheckRedirect still runs after ours.
+func sameOriginClient(client *http.Client) *http.Client {
+	cp := *client
+	next := client.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if origin(req.URL) != origin(via[0].URL) {
+			return errCrossOrigin
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("jwkscache: stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+	return &cp
+}
+
+// origin is the RFC 6454 origin of u: scheme, host and port, with the
+// scheme's default port made explicit.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
