@@ -2,10 +2,10 @@ package verifier
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -84,9 +84,10 @@ const (
 // set. It is safe for concurrent use. Close stops its background key
 // refresh.
 type JWT struct {
-	cfg    Config
-	parser *jwt.Parser
-	keys   *jwkscache.Cache // nil when only HMAC algorithms are allowed
+	cfg     Config
+	allowed map[string]jwt.SigningMethod // Config.Algorithms
+	headers headerCache
+	keys    *jwkscache.Cache // nil when only HMAC algorithms are allowed
 }
 
 var _ TokenVerifier = (*JWT)(nil)
@@ -100,12 +101,9 @@ func New(ctx context.Context, cfg Config) (*JWT, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	v := &JWT{
-		cfg: cfg,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods(cfg.Algorithms),
-			jwt.WithoutClaimsValidation(), // claims are checked in checkClaims
-		),
+	v := &JWT{cfg: cfg, allowed: make(map[string]jwt.SigningMethod)}
+	for _, alg := range cfg.Algorithms {
+		v.allowed[alg] = methods[alg]
 	}
 	if !cfg.onlyHMAC() {
 		keys, err := cfg.keyCache(ctx)
@@ -132,7 +130,7 @@ func (c *Config) setDefaults() error {
 	}
 	c.Algorithms = append([]string(nil), c.Algorithms...)
 	for _, alg := range c.Algorithms {
-		if !knownAlgorithm(alg) {
+		if methods[alg] == nil {
 			return fmt.Errorf("verifier: Config.Algorithms: %q is not a supported algorithm", alg)
 		}
 		if hmacAlgorithms[alg] && len(c.HMACSecret) < minHMACSecretBytes {
@@ -223,26 +221,33 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.cfg.MaxTokenBytes {
 		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "token longer than %d bytes", v.cfg.MaxTokenBytes)
 	}
-	if strings.Count(token, ".") != 2 {
+	headSeg, payloadSeg, sigSeg, ok := split(token)
+	if !ok {
 		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "token is not a compact JWS of three parts")
 	}
-	var claims jwtClaims
-	var accessTyped bool
-	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
+	h := v.headers.get(headSeg)
+	cached := h != nil
+	if !cached {
 		var err error
-		if accessTyped, err = v.checkHeader(t.Header); err != nil {
+		if h, err = v.parseHeader(headSeg); err != nil {
 			return nil, err
 		}
-		return v.key(ctx, t)
-	})
+	}
+	if err := v.checkSignature(ctx, h, token[:len(headSeg)+1+len(payloadSeg)], sigSeg); err != nil {
+		return nil, err
+	}
+	if !cached {
+		v.headers.put(headSeg, h)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(payloadSeg)
 	if err != nil {
-		return nil, parseError(err)
+		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "payload is not base64url")
 	}
-	s := claims.set
-	if s == nil {
-		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "token has no claims")
+	s, err := claimset.Parse(payload)
+	if err != nil {
+		return nil, errorf(ErrInvalidToken, errors.Join(jwt.ErrTokenMalformed, err), "malformed claims")
 	}
-	if !accessTyped {
+	if !h.accessTyped {
 		if err := checkClaimsType(s); err != nil {
 			return nil, err
 		}
@@ -254,55 +259,39 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	return &c, nil
 }
 
-func (v *JWT) checkHeader(h map[string]any) (accessTyped bool, err error) {
-	if err := checkCrit(h); err != nil {
-		return false, err
+// checkSignature verifies the signature over signingInput with the key
+// the header names. "jku", "x5u", "jwk" and "x5c" are never consulted.
+func (v *JWT) checkSignature(ctx context.Context, h *header, signingInput, sigSeg string) error {
+	sig, err := base64.RawURLEncoding.DecodeString(sigSeg)
+	if err != nil || len(sig) == 0 {
+		return errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "signature missing or not base64url")
 	}
-	return checkHeaderType(h, v.cfg.RequireAccessTokenType)
+	key, err := v.key(ctx, h)
+	if err != nil {
+		return err
+	}
+	if err := h.method.Verify(signingInput, sig, key); err != nil {
+		return errorf(ErrInvalidToken, errors.Join(jwt.ErrTokenSignatureInvalid, err), "bad signature")
+	}
+	return nil
 }
 
-// key returns the verification key for t, whose "alg" the parser has
-// already checked against the allow-list.
-func (v *JWT) key(ctx context.Context, t *jwt.Token) (any, error) {
-	alg := t.Method.Alg()
-	if hmacAlgorithms[alg] {
+// key returns the verification key for a token with header h.
+func (v *JWT) key(ctx context.Context, h *header) (any, error) {
+	if hmacAlgorithms[h.alg] {
 		return v.cfg.HMACSecret, nil
 	}
-	kid := ""
-	if raw, ok := t.Header["kid"]; ok {
-		s, isString := raw.(string)
-		if !isString {
-			return nil, errorf(ErrInvalidToken, nil, "header \"kid\" is not a string")
-		}
-		kid = s
-	}
 	if v.keys == nil {
-		return nil, errorf(ErrInvalidToken, nil, "no key set configured for %s", alg)
+		return nil, errorf(ErrInvalidToken, jwt.ErrTokenUnverifiable, "no key set configured for %s", h.alg)
 	}
-	k, err := v.keys.Key(ctx, kid, alg)
+	k, err := v.keys.Key(ctx, h.kid, h.alg)
 	switch {
 	case errors.Is(err, jwkscache.ErrUnavailable):
 		return nil, errorf(ErrUnavailable, err, "keys unavailable")
 	case err != nil:
-		return nil, errorf(ErrInvalidToken, err, "no key for the token")
+		return nil, errorf(ErrInvalidToken, errors.Join(jwt.ErrTokenUnverifiable, err), "no key for the token")
 	}
 	return k, nil
-}
-
-// parseError classifies an error from the JWT parser. An error already
-// classified by the keyfunc (ErrUnavailable, ErrNotAccessToken, ...) keeps
-// its class.
-func parseError(err error) error {
-	var te *tokenError
-	switch {
-	case errors.As(err, &te):
-		return te
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return errorf(ErrInvalidToken, err, "bad signature or algorithm not allowed")
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return errorf(ErrInvalidToken, err, "malformed token")
-	}
-	return errorf(ErrInvalidToken, err, "token cannot be verified")
 }
 
 // checkClaims checks the registered claims with one leeway (RFC 7519 §4.1,
@@ -334,26 +323,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-// jwtClaims receives the JWT payload from the parser and decodes it once
-// with claimset. Its jwt.Claims methods are never used: claim validation
-// in the parser is off.
-type jwtClaims struct {
-	set *claimset.Set
-}
-
-func (c *jwtClaims) UnmarshalJSON(b []byte) error {
-	s, err := claimset.Parse(b)
-	if err != nil {
-		return err
-	}
-	c.set = s
-	return nil
-}
-
-func (c *jwtClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
-func (c *jwtClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
-func (c *jwtClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
-func (c *jwtClaims) GetIssuer() (string, error)                   { return "", nil }
-func (c *jwtClaims) GetSubject() (string, error)                  { return "", nil }
-func (c *jwtClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }

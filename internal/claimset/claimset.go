@@ -51,99 +51,166 @@ type Set struct {
 	TokenType string // token_type
 }
 
-// wire is the JSON shape; members whose type varies stay raw.
+// wire holds the raw values of the members Parse reads; members whose
+// type varies are decoded after the walk.
 type wire struct {
-	Iss      string          `json:"iss"`
-	Sub      string          `json:"sub"`
-	Aud      json.RawMessage `json:"aud"`
-	ClientID string          `json:"client_id"`
-	Azp      string          `json:"azp"`
-	Scope    json.RawMessage `json:"scope"`
-	Scp      json.RawMessage `json:"scp"`
-	Exp      json.RawMessage `json:"exp"`
-	Nbf      json.RawMessage `json:"nbf"`
-	Iat      json.RawMessage `json:"iat"`
-	Jti      string          `json:"jti"`
-	Nonce    string          `json:"nonce"`
-	AtHash   string          `json:"at_hash"`
-	CHash    string          `json:"c_hash"`
-	Typ      json.RawMessage `json:"typ"`
-	Events   json.RawMessage `json:"events"`
-	Active   json.RawMessage `json:"active"`
-	TokenTyp string          `json:"token_type"`
+	iss, sub, aud, clientID, azp, scope, scp, exp, nbf, iat, jti []byte
+	nonce, atHash, cHash, typ, events, active, tokenType         []byte
+}
+
+// field returns where the raw value of the member name goes, or nil for a
+// member Parse does not read.
+func (w *wire) field(name string) *[]byte {
+	switch name {
+	case "iss":
+		return &w.iss
+	case "sub":
+		return &w.sub
+	case "aud":
+		return &w.aud
+	case "client_id":
+		return &w.clientID
+	case "azp":
+		return &w.azp
+	case "scope":
+		return &w.scope
+	case "scp":
+		return &w.scp
+	case "exp":
+		return &w.exp
+	case "nbf":
+		return &w.nbf
+	case "iat":
+		return &w.iat
+	case "jti":
+		return &w.jti
+	case "nonce":
+		return &w.nonce
+	case "at_hash":
+		return &w.atHash
+	case "c_hash":
+		return &w.cHash
+	case "typ":
+		return &w.typ
+	case "events":
+		return &w.events
+	case "active":
+		return &w.active
+	case "token_type":
+		return &w.tokenType
+	}
+	return nil
 }
 
 // ErrMalformed is wrapped by every decoding error.
 var ErrMalformed = errors.New("claimset: malformed claims")
 
-// Parse decodes data, a JSON object. Raw is set to data itself, not a
-// copy: the caller must not modify data afterwards.
+// Parse decodes data, a JSON object. Claim names are matched exactly
+// (RFC 7519 §4). Raw is set to data itself, not a copy: the caller must not
+// modify data afterwards.
 func Parse(data []byte) (*Set, error) {
 	var w wire
-	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	s := &Set{
-		AuthorizedParty: w.Azp,
-		Nonce:           w.Nonce,
-		AtHash:          w.AtHash,
-		CHash:           w.CHash,
-		HasEvents:       !isAbsent(w.Events),
-		ActiveRaw:       w.Active,
-		TokenType:       w.TokenTyp,
-	}
-	r := &s.Registered
-	r.Issuer, r.Subject, r.ID, r.Raw = w.Iss, w.Sub, w.Jti, data
-	r.ClientID = w.ClientID
-	if r.ClientID == "" {
-		r.ClientID = w.Azp
-	}
-	var err error
-	if r.Audience, err = stringOrArray("aud", w.Aud); err != nil {
+	err := Members(data, func(name string, value []byte) error {
+		if f := w.field(name); f != nil {
+			*f = value
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if r.Scopes, err = scopeClaims(w.Scope, w.Scp); err != nil {
+	s := &Set{HasEvents: !isAbsent(w.events), ActiveRaw: w.active}
+	if err := w.strings(s); err != nil {
 		return nil, err
 	}
-	if r.ExpiresAt, err = numericDate("exp", w.Exp); err != nil {
+	if err := w.registered(&s.Registered); err != nil {
 		return nil, err
 	}
-	if r.NotBefore, err = numericDate("nbf", w.Nbf); err != nil {
-		return nil, err
+	s.Registered.Raw = data
+	if s.ClientID == "" {
+		s.ClientID = s.AuthorizedParty
 	}
-	if r.IssuedAt, err = numericDate("iat", w.Iat); err != nil {
-		return nil, err
+	if len(w.typ) > 0 && w.typ[0] == '"' {
+		s.Typ, _ = unquote(w.typ)
 	}
-	if len(w.Typ) > 0 && w.Typ[0] == '"' {
-		_ = json.Unmarshal(w.Typ, &s.Typ)
-	}
-	if len(w.Active) > 0 && (string(w.Active) == "true" || string(w.Active) == "false") {
-		b := string(w.Active) == "true"
-		s.Active = &b
+	if b := string(w.active); b == "true" || b == "false" {
+		active := b == "true"
+		s.Active = &active
 	}
 	return s, nil
 }
 
-func isAbsent(raw json.RawMessage) bool {
+// strings decodes the members that must be strings when present.
+func (w *wire) strings(s *Set) error {
+	for _, m := range []struct {
+		name string
+		raw  []byte
+		dst  *string
+	}{
+		{"iss", w.iss, &s.Issuer}, {"sub", w.sub, &s.Subject}, {"jti", w.jti, &s.ID},
+		{"client_id", w.clientID, &s.ClientID}, {"azp", w.azp, &s.AuthorizedParty},
+		{"nonce", w.nonce, &s.Nonce}, {"at_hash", w.atHash, &s.AtHash}, {"c_hash", w.cHash, &s.CHash},
+		{"token_type", w.tokenType, &s.TokenType},
+	} {
+		v, err := String(m.name, m.raw)
+		if err != nil {
+			return err
+		}
+		*m.dst = v
+	}
+	return nil
+}
+
+// registered decodes aud, the scopes and the NumericDates.
+func (w *wire) registered(r *Registered) error {
+	var err error
+	if r.Audience, err = stringOrArray("aud", w.aud); err != nil {
+		return err
+	}
+	if r.Scopes, err = scopeClaims(w.scope, w.scp); err != nil {
+		return err
+	}
+	if r.ExpiresAt, err = numericDate("exp", w.exp); err != nil {
+		return err
+	}
+	if r.NotBefore, err = numericDate("nbf", w.nbf); err != nil {
+		return err
+	}
+	r.IssuedAt, err = numericDate("iat", w.iat)
+	return err
+}
+
+func isAbsent(raw []byte) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
 // stringOrArray decodes a claim that is a string or an array of strings,
 // as "aud" is (RFC 7519 §4.1.3).
-func stringOrArray(name string, raw json.RawMessage) ([]string, error) {
+func stringOrArray(name string, raw []byte) ([]string, error) {
 	if isAbsent(raw) {
 		return nil, nil
 	}
 	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("%w: %q: %v", ErrMalformed, name, err)
-		}
-		return []string{s}, nil
+		s, err := String(name, raw)
+		return []string{s}, err
+	}
+	if raw[0] != '[' {
+		return nil, fmt.Errorf("%w: %q must be a string or an array of strings", ErrMalformed, name)
 	}
 	var list []string
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, fmt.Errorf("%w: %q must be a string or an array of strings", ErrMalformed, name)
+	for i := skipSpace(raw, 1); i < len(raw) && raw[i] != ']'; {
+		if raw[i] != '"' {
+			return nil, fmt.Errorf("%w: %q must be a string or an array of strings", ErrMalformed, name)
+		}
+		end := stringEnd(raw, i)
+		s, err := unquote(raw[i:end])
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q: %v", ErrMalformed, name, err)
+		}
+		list = append(list, s)
+		if i = skipSpace(raw, end); raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
 	}
 	return list, nil
 }
@@ -151,13 +218,10 @@ func stringOrArray(name string, raw json.RawMessage) ([]string, error) {
 // scopeClaims reads granted scopes from "scope", a space-delimited string
 // (RFC 9068 §2.2.3, RFC 6749 §3.3), or else from "scp", an array of strings
 // or a space-delimited string.
-func scopeClaims(scope, scp json.RawMessage) ([]string, error) {
+func scopeClaims(scope, scp []byte) ([]string, error) {
 	if !isAbsent(scope) {
-		var s string
-		if err := json.Unmarshal(scope, &s); err != nil {
-			return nil, fmt.Errorf("%w: \"scope\" must be a string", ErrMalformed)
-		}
-		return scopes.Parse(s), nil
+		s, err := String("scope", scope)
+		return scopes.Parse(s), err
 	}
 	list, err := stringOrArray("scp", scp)
 	if err != nil || len(list) != 1 || scp[0] != '"' {
@@ -169,14 +233,14 @@ func scopeClaims(scope, scp json.RawMessage) ([]string, error) {
 // numericDate decodes a NumericDate (RFC 7519 §2): a JSON number of seconds
 // since the epoch, possibly fractional. A string is an error. A value too
 // large for time.Time is clamped rather than wrapped around.
-func numericDate(name string, raw json.RawMessage) (time.Time, error) {
+func numericDate(name string, raw []byte) (time.Time, error) {
 	if isAbsent(raw) {
 		return time.Time{}, nil
 	}
 	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
 		return time.Time{}, fmt.Errorf("%w: %q must be a number", ErrMalformed, name)
 	}
-	f, err := strconv.ParseFloat(string(raw), 64)
+	f, err := parseNumber(raw)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return time.Time{}, fmt.Errorf("%w: %q must be a number", ErrMalformed, name)
 	}

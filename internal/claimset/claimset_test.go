@@ -105,3 +105,21 @@ func TestParseRejectsMalformed(t *testing.T) {
 		}
 	}
 }
+
+func TestClaimNamesAreCaseSensitive(t *testing.T) {
+	// RFC 7519 §4: "ISS" is not "iss". encoding/json would match it.
+	s, err := Parse([]byte(`{"ISS":"https://evil","Aud":"api","iss":"https://good","Scope":"admin"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Issuer != "https://good" || s.Audience != nil || s.Scopes != nil {
+		t.Errorf("Parse() = iss %q aud %q scopes %q, want only the exact names read", s.Issuer, s.Audience, s.Scopes)
+	}
+}
+
+func TestDuplicateNamesLastWins(t *testing.T) {
+	s, err := Parse([]byte(`{"sub":"a","sub":"b"}`))
+	if err != nil || s.Subject != "b" {
+		t.Fatalf("Parse() = %q, %v; want the last sub, as encoding/json", s.Subject, err)
+	}
+}

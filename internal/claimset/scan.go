@@ -1,0 +1,135 @@
+package claimset
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Members calls fn with the name and raw value of each member of the JSON
+// object data, in order; when a name repeats, fn sees each occurrence and
+// the last one wins, as with encoding/json. Names are compared exactly:
+// JWT claim and header names are case-sensitive (RFC 7519 §4, RFC 7515
+// §4), unlike encoding/json's field matching. data is validated first, so
+// the walk below can trust its shape.
+func Members(data []byte, fn func(name string, value []byte) error) error {
+	if !json.Valid(data) {
+		return fmt.Errorf("%w: not valid JSON", ErrMalformed)
+	}
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
+	}
+	i = skipSpace(data, i+1)
+	for i < len(data) && data[i] != '}' {
+		end := stringEnd(data, i)
+		rawName := data[i:end]
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // ':'
+		vend := valueEnd(data, i)
+		name, err := unquote(rawName)
+		if err != nil {
+			return err
+		}
+		if err := fn(name, data[i:vend]); err != nil {
+			return err
+		}
+		i = skipSpace(data, vend)
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string starting at data[i].
+func stringEnd(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
+}
+
+// valueEnd returns the index just past the value starting at data[i].
+func valueEnd(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				i = stringEnd(data, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(data)
+	}
+	for ; i < len(data); i++ {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return i
+}
+
+var errNotString = errors.New("not a string")
+
+// unquote decodes a JSON string. Plain ASCII without escapes, the common
+// case, is copied directly; anything else goes through encoding/json.
+func unquote(raw []byte) (string, error) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", errNotString
+	}
+	inner := raw[1 : len(raw)-1]
+	for _, c := range inner {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			var s string
+			err := json.Unmarshal(raw, &s)
+			return s, err
+		}
+	}
+	return string(inner), nil
+}
+
+// String decodes raw as a JSON string; null or absent is "".
+func String(name string, raw []byte) (string, error) {
+	if isAbsent(raw) {
+		return "", nil
+	}
+	s, err := unquote(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q must be a string", ErrMalformed, name)
+	}
+	return s, nil
+}
+
+// parseNumber parses a JSON number.
+func parseNumber(raw []byte) (float64, error) {
+	return strconv.ParseFloat(string(raw), 64)
+}
