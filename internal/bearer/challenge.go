@@ -11,10 +11,6 @@ import (
 	"github.com/tokengate/tokengate/verifier"
 )
 
-// ErrFormTooLarge reports a form-encoded body too large to search for an
-// access_token parameter (RFC 6750 §2.2) within the middleware's bound.
-var ErrFormTooLarge = fmt.Errorf("bearer: form body too large to search for an access token: %w", verifier.ErrInvalidRequest)
-
 // Describe returns the error_description for err: a phrase from a fixed
 // vocabulary, chosen by the error's class and sentinel and never built from
 // the error's text, so it cannot carry a token, a key id, a claim value or

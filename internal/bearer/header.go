@@ -39,6 +39,11 @@ var (
 	// refused before any parsing.
 	ErrTooLarge = fmt.Errorf("bearer: access token exceeds the size cap: %w", verifier.ErrInvalidToken)
 
+	// ErrFormTooLarge reports a form-encoded body too large to search for
+	// an access_token parameter (RFC 6750 §2.2) within the middleware's
+	// bound.
+	ErrFormTooLarge = fmt.Errorf("bearer: form body too large to search for an access token: %w", verifier.ErrInvalidRequest)
+
 	// ErrDenied marks a refusal by an application check on otherwise valid
 	// claims (a role, a client allow-list). It answers 403 / PermissionDenied
 	// like a missing scope; see [Denied].

@@ -1,0 +1,239 @@
+package middleware
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tokengate/tokengate/internal/bearer"
+	"github.com/tokengate/tokengate/scopes"
+	"github.com/tokengate/tokengate/verifier"
+)
+
+// DefaultRetryAfter is the Retry-After a 503 carries when
+// [Guard.RetryAfter] is zero.
+const DefaultRetryAfter = 5 * time.Second
+
+// Require returns middleware that lets a request through only with a valid
+// bearer access token that satisfies every one of reqs. It is the zero
+// [Guard]'s Require: the token comes from the Authorization header alone,
+// the challenge has no realm, and a refusal is answered with a short text
+// body.
+//
+//	mux.Handle("GET /orders", middleware.Require(v, scopes.All("orders:read"))(orders))
+//
+// Require panics, like http.ServeMux given a bad pattern, when v is nil or a
+// requirement is invalid (see scopes.Requirement.Validate).
+func Require(v verifier.TokenVerifier, reqs ...scopes.Requirement) func(http.Handler) http.Handler {
+	return (*Guard)(nil).Require(v, reqs...)
+}
+
+// Guard holds the options of the middleware. The zero value is valid and is
+// what [Require] uses; set fields to change one behaviour at a time:
+//
+//	g := &middleware.Guard{Realm: "orders", ResourceMetadata: metadataURL}
+//	mux.Handle("GET /orders", g.Require(v, scopes.All("orders:read"))(orders))
+//
+// [Guard.Require] copies the Guard, so changing it later does not change
+// middleware already built.
+type Guard struct {
+	// Realm is the realm attribute of every WWW-Authenticate challenge
+	// (RFC 6750 §3). Zero value: no realm attribute. It must be printable
+	// ASCII; quotes and backslashes are escaped.
+	Realm string
+
+	// ResourceMetadata is the URL of this resource's Protected Resource
+	// Metadata document (RFC 9728 §3, served by [ProtectedResourceMetadata]),
+	// sent as the resource_metadata attribute of every challenge
+	// (RFC 9728 §5.1) so that clients can discover the authorization
+	// server. It must be an absolute https URL (http only on loopback).
+	// Zero value: no attribute. See [ResourceMetadataURL].
+	ResourceMetadata string
+
+	// ErrorHandler, if set, writes the body of a refusal, for example as
+	// RFC 9457 problem details. The status and the WWW-Authenticate and
+	// Retry-After headers are already decided: the handler may add headers
+	// such as Content-Type, and whatever status it writes, e.Status is sent.
+	// Zero value: a text/plain body with e.Description.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, e *Error)
+
+	// OnError, if set, is called once for every refused request with the
+	// full error chain, for logging and metrics. The chain never contains
+	// the token (a verifier that put one there would break its own
+	// contract). Zero value: nothing is called.
+	OnError func(r *http.Request, err error)
+
+	// Check, if set, is an extra requirement on the verified claims, run
+	// after the scope requirements: a role, a tenant, a client_id
+	// allow-list. Returning nil lets the request through. An error answers
+	// 403 with an insufficient_scope challenge (RFC 6750 §3.1: "the request
+	// requires higher privileges than provided by the access token") whose
+	// scope attribute is omitted, since more scope would not help; a
+	// returned *scopes.InsufficientScopeError instead names its Required
+	// scopes. An error wrapping verifier.ErrInvalidToken or
+	// verifier.ErrUnavailable answers 401 or 503 instead, so that a check
+	// may reject a revoked token or report that its own backend is down.
+	Check func(r *http.Request, c *verifier.Claims) error
+
+	// AllowPreflight lets CORS preflight requests (OPTIONS with Origin and
+	// Access-Control-Request-Method headers) through without a token, as
+	// browsers send them without credentials. Zero value: they need a
+	// token like any other request.
+	AllowPreflight bool
+
+	// AllowQueryToken accepts a token in the access_token query parameter
+	// (RFC 6750 §2.3). URLs end up in logs and browser history, which is
+	// why the RFC advises against it. A success then carries
+	// "Cache-Control: private". Zero value: the parameter is ignored.
+	AllowQueryToken bool
+
+	// AllowFormToken accepts a token in the access_token parameter of an
+	// application/x-www-form-urlencoded POST, PUT or PATCH body
+	// (RFC 6750 §2.2). At most [MaxFormBytes] of body are read (a larger
+	// body is refused with 400) and the body is restored for the next
+	// handler. Zero value: bodies are never read.
+	AllowFormToken bool
+
+	// MaxTokenBytes caps the length of a token, checked before anything
+	// else is done with the request's credentials. Zero value: 8192. A
+	// negative value panics.
+	MaxTokenBytes int
+
+	// RetryAfter is the Retry-After of a 503, rounded up to whole seconds.
+	// Zero value: [DefaultRetryAfter]. A negative value panics.
+	RetryAfter time.Duration
+}
+
+// Require returns middleware that lets a request through only with a valid
+// bearer access token that satisfies every one of reqs (all of them, as
+// with scopes.AllOf). With no reqs any valid token will do.
+//
+// The requirements are validated and the challenge built here, once; the
+// returned middleware then only verifies. On success the next handler finds
+// the claims with verifier.FromContext; on failure it is never called, and
+// the response follows the behaviour table of the package documentation.
+//
+// Require panics when v is nil, a requirement is invalid, or a Guard field
+// is out of range, as http.ServeMux does with a bad pattern: these are
+// programming errors found at startup. A nil *Guard is the zero Guard.
+func (g *Guard) Require(v verifier.TokenVerifier, reqs ...scopes.Requirement) func(http.Handler) http.Handler {
+	p, err := g.compile(v, reqs)
+	if err != nil {
+		panic(err)
+	}
+	return func(next http.Handler) http.Handler {
+		if next == nil {
+			panic("middleware: Require(...)(nil): no handler to protect")
+		}
+		return &handler{policy: p, next: next}
+	}
+}
+
+// policy is a Guard compiled for one route.
+type policy struct {
+	opts       Guard
+	v          verifier.TokenVerifier
+	req        scopes.Requirement
+	scope      string // the route's scope attribute, built once
+	challenge  bearer.Challenge
+	retryAfter string
+}
+
+func (g *Guard) compile(v verifier.TokenVerifier, reqs []scopes.Requirement) (*policy, error) {
+	var opts Guard
+	if g != nil {
+		opts = *g
+	}
+	if v == nil {
+		return nil, errors.New("middleware: Require with a nil TokenVerifier")
+	}
+	req := scopes.AllOf(reqs...)
+	if err := req.Validate(); err != nil {
+		return nil, fmt.Errorf("middleware: invalid requirement: %w", err)
+	}
+	ch := bearer.Challenge{Realm: opts.Realm, ResourceMetadata: opts.ResourceMetadata}
+	if err := ch.Validate(); err != nil {
+		return nil, fmt.Errorf("middleware: Guard: %w", err)
+	}
+	if opts.MaxTokenBytes < 0 {
+		return nil, fmt.Errorf("middleware: Guard.MaxTokenBytes is %d; want 0 (default) or more", opts.MaxTokenBytes)
+	}
+	if opts.RetryAfter < 0 {
+		return nil, fmt.Errorf("middleware: Guard.RetryAfter is %v; want 0 (default) or more", opts.RetryAfter)
+	}
+	if opts.RetryAfter == 0 {
+		opts.RetryAfter = DefaultRetryAfter
+	}
+	secs := (opts.RetryAfter + time.Second - 1) / time.Second
+	return &policy{
+		opts:       opts,
+		v:          v,
+		req:        req,
+		scope:      bearer.ScopeString(req),
+		challenge:  ch,
+		retryAfter: strconv.FormatInt(int64(secs), 10),
+	}, nil
+}
+
+// handler is the middleware for one route.
+type handler struct {
+	*policy
+	next http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.opts.AllowPreflight && isPreflight(r) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	claims, fromQuery, err := h.authorize(r)
+	if err != nil {
+		h.refuse(w, r, err)
+		return
+	}
+	if fromQuery {
+		// RFC 6750 §2.3: success responses to a query-token request
+		// SHOULD be marked private.
+		w.Header().Set("Cache-Control", "private")
+	}
+	h.next.ServeHTTP(w, r.WithContext(verifier.NewContext(r.Context(), claims)))
+}
+
+// errNoClaims stands for a verifier that broke its contract by returning
+// neither claims nor an error; it classifies as Unavailable.
+var errNoClaims = errors.New("middleware: verifier returned no claims and no error")
+
+// authorize runs the checks in order: extract the token, verify it, check
+// the route's scopes, then the application's Check.
+func (p *policy) authorize(r *http.Request) (*verifier.Claims, bool, error) {
+	token, fromQuery, err := p.extract(r)
+	if err != nil {
+		return nil, false, err
+	}
+	claims, err := p.v.Verify(r.Context(), token)
+	if err != nil {
+		return nil, false, err
+	}
+	if claims == nil {
+		return nil, false, errNoClaims
+	}
+	if err := p.req.Check(claims.Scopes); err != nil {
+		return nil, false, err
+	}
+	if p.opts.Check != nil {
+		if err := p.opts.Check(r, claims); err != nil {
+			return nil, false, &checkError{bearer.Denied(err)}
+		}
+	}
+	return claims, fromQuery, nil
+}
+
+// isPreflight reports a CORS preflight request (Fetch standard, "CORS-
+// preflight request"): OPTIONS with Origin and Access-Control-Request-Method.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions &&
+		r.Header.Get("Origin") != "" &&
+		r.Header.Get("Access-Control-Request-Method") != ""
+}

@@ -1,0 +1,151 @@
+package middleware
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tokengate/tokengate/internal/bearer"
+	"github.com/tokengate/tokengate/scopes"
+)
+
+// Error describes a refused request to a [Guard.ErrorHandler]. Every field
+// but Err is safe to show to the client.
+type Error struct {
+	// Status is the HTTP status that will be sent: 400, 401, 403 or 503.
+	Status int
+
+	// Code is the RFC 6750 §3.1 error code: "invalid_request",
+	// "invalid_token" or "insufficient_scope"; "" for a request without a
+	// bearer token (RFC 6750 §3.1 asks for no error information) and for
+	// 503.
+	Code string
+
+	// Description is a sentence from a fixed vocabulary ("the access token
+	// expired"); it never contains the token, a key id, a claim value or an
+	// upstream body. It is "" for a request without a bearer token.
+	Description string
+
+	// Scope lists, for insufficient_scope, the scopes the route requires;
+	// otherwise it is nil.
+	Scope []string
+
+	// Err is the cause, for logs: match it with errors.Is against the
+	// verifier sentinels. Never show its text to the client.
+	Err error
+}
+
+// Error returns a short description for logs; it does not include Err.
+func (e *Error) Error() string {
+	if e.Description == "" {
+		return "middleware: " + strconv.Itoa(e.Status) + " " + strings.ToLower(http.StatusText(e.Status))
+	}
+	return "middleware: " + strconv.Itoa(e.Status) + " " + e.Description
+}
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// decide maps a refusal to what the client is told. It is the only place
+// where a status is chosen, and it goes through bearer.Classify, the same
+// classification the gRPC interceptors use.
+func (p *policy) decide(err error) (e *Error, challenge string) {
+	k := bearer.Classify(err)
+	e = &Error{Status: httpStatus(k), Description: bearer.Describe(err), Err: err}
+	if k == bearer.InvalidRequest || k == bearer.InvalidToken || k == bearer.InsufficientScope {
+		e.Code = k.String()
+	}
+	scope := ""
+	if k == bearer.InsufficientScope {
+		scope = p.scopeFor(err)
+		if scope != "" {
+			e.Scope = strings.Split(scope, " ")
+		}
+	}
+	return e, p.challenge.Render(k, e.Description, scope)
+}
+
+// httpStatus is the HTTP column of the behaviour table.
+func httpStatus(k bearer.Kind) int {
+	switch k {
+	case bearer.Missing, bearer.InvalidToken:
+		return http.StatusUnauthorized
+	case bearer.InvalidRequest:
+		return http.StatusBadRequest
+	case bearer.InsufficientScope:
+		return http.StatusForbidden
+	}
+	return http.StatusServiceUnavailable
+}
+
+// scopeFor returns the scope attribute of an insufficient_scope challenge:
+// the scopes named by the failed requirement. For the route's own
+// requirement that is the string built at setup; an InsufficientScopeError
+// from Guard.Check brings its own; a plain denial has none.
+func (p *policy) scopeFor(err error) string {
+	var ce *checkError
+	if !errors.As(err, &ce) {
+		return p.scope
+	}
+	var se *scopes.InsufficientScopeError
+	if errors.Is(err, bearer.ErrDenied) || !errors.As(err, &se) {
+		return ""
+	}
+	return strings.Join(se.Required, " ")
+}
+
+// checkError marks an error returned by Guard.Check.
+type checkError struct{ err error }
+
+func (e *checkError) Error() string { return "middleware: check: " + e.err.Error() }
+func (e *checkError) Unwrap() error { return e.err }
+
+// refuse answers a refused request: hook, headers, then the body.
+func (p *policy) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if p.opts.OnError != nil {
+		p.opts.OnError(r, err)
+	}
+	e, challenge := p.decide(err)
+	h := w.Header()
+	if challenge != "" {
+		h.Set("WWW-Authenticate", challenge)
+	}
+	if e.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", p.retryAfter)
+	}
+	if p.opts.ErrorHandler == nil {
+		body := e.Description
+		if body == "" {
+			body = strings.ToLower(http.StatusText(e.Status))
+		}
+		http.Error(w, body, e.Status)
+		return
+	}
+	pw := &pinnedWriter{ResponseWriter: w, status: e.Status}
+	p.opts.ErrorHandler(pw, r, e)
+	pw.WriteHeader(e.Status) // in case the handler wrote nothing
+}
+
+// pinnedWriter sends its fixed status whatever status the ErrorHandler
+// asks for, so that replacing the body cannot change the decision.
+type pinnedWriter struct {
+	http.ResponseWriter
+	status  int
+	written bool
+}
+
+func (w *pinnedWriter) WriteHeader(int) {
+	if !w.written {
+		w.written = true
+		w.ResponseWriter.WriteHeader(w.status)
+	}
+}
+
+func (w *pinnedWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(w.status)
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *pinnedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
