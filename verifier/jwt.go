@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -301,7 +302,7 @@ func (v *JWT) checkClaims(s *claimset.Set) error {
 	switch {
 	case s.Issuer != v.cfg.Issuer:
 		return errorf(ErrInvalidToken, jwt.ErrTokenInvalidIssuer, "wrong issuer")
-	case !contains(s.Audience, v.cfg.Audience):
+	case !slices.Contains(s.Audience, v.cfg.Audience):
 		return errorf(ErrInvalidToken, jwt.ErrTokenInvalidAudience, "token is not for this audience")
 	case s.ExpiresAt.IsZero():
 		return errorf(ErrInvalidToken, jwt.ErrTokenRequiredClaimMissing, "token has no \"exp\"")
@@ -313,13 +314,4 @@ func (v *JWT) checkClaims(s *claimset.Set) error {
 		return errorf(ErrInvalidToken, jwt.ErrTokenUsedBeforeIssued, "token issued in the future (\"iat\")")
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

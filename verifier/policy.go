@@ -46,21 +46,10 @@ func checkType(typ string, strict bool) (accessTyped bool, err error) {
 }
 
 // checkClaimsType refuses a token without typ "at+jwt" whose claims show
-// it is not an access token: an OpenID Connect ID token (its "nonce",
-// "at_hash" or "c_hash", OIDC Core §2, §3.1.3.6, §3.3.2.11), a token whose
-// "typ" claim says ID, refresh or logout token (as Keycloak marks them), or a
-// security event or logout token carrying "events" (RFC 8417 §2.2,
-// OIDC Back-Channel Logout §2.4).
+// it is not an access token; see claimset.Set.NotAccessToken.
 func checkClaimsType(s *claimset.Set) error {
-	switch {
-	case s.Nonce != "", s.AtHash != "", s.CHash != "":
-		return errorf(ErrNotAccessToken, nil, "token carries OpenID Connect ID token claims (nonce, at_hash or c_hash): ID tokens are not API credentials")
-	case s.HasEvents:
-		return errorf(ErrNotAccessToken, nil, "token carries \"events\": a logout or security event token")
-	}
-	switch strings.ToLower(s.Typ) {
-	case "id", "refresh", "offline", "logout":
-		return errorf(ErrNotAccessToken, nil, "token's \"typ\" claim says it is a %s token", strings.ToLower(s.Typ))
+	if why := s.NotAccessToken(); why != "" {
+		return errorf(ErrNotAccessToken, nil, "token %s", why)
 	}
 	return nil
 }

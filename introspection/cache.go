@@ -1,0 +1,113 @@
+package introspection
+
+import (
+	"crypto/sha256"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/tokengate/tokengate/verifier"
+)
+
+// key identifies a token in the caches: its SHA-256, so that no cache
+// holds a usable token.
+type key [sha256.Size]byte
+
+// keyOf hashes token. Tokens of usual sizes are copied to a buffer on the
+// stack rather than converted, which would allocate.
+func keyOf(token string) key {
+	var buf [2048]byte
+	if len(token) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], token...))
+	}
+	return sha256.Sum256([]byte(token))
+}
+
+// entry is a cached result, good until the instant until.
+type entry struct {
+	claims *verifier.Claims // an active token's claims; never handed out, only copies
+	err    error            // a final refusal
+	until  time.Time
+}
+
+// results holds two bounded LRU caches: one for active tokens and, apart
+// from it, one for refused tokens, so that a spray of junk tokens evicts
+// only other junk. Entries carry their own deadline and are checked
+// against the injected clock on every read; nothing runs in the
+// background (lru.Cache starts no goroutine), so there is nothing to stop
+// but memory to drop. Either cache is nil when disabled. lru.Cache is safe
+// for concurrent use.
+type results struct {
+	active      *lru.Cache[key, entry]
+	refused     *lru.Cache[key, entry]
+	maxTTL      time.Duration
+	negativeTTL time.Duration
+}
+
+func newResults(cfg *Config) (*results, error) {
+	r := &results{maxTTL: cfg.MaxCacheTTL, negativeTTL: cfg.NegativeCacheTTL}
+	var err error
+	if cfg.CacheSize > 0 {
+		if r.active, err = lru.New[key, entry](cfg.CacheSize); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.NegativeCacheSize > 0 {
+		if r.refused, err = lru.New[key, entry](cfg.NegativeCacheSize); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// get returns the live entry for k, if any. A dead entry is removed.
+func (r *results) get(k key, now time.Time) (entry, bool) {
+	if e, ok := lookup(r.active, k, now); ok {
+		return e, true
+	}
+	return lookup(r.refused, k, now)
+}
+
+func lookup(c *lru.Cache[key, entry], k key, now time.Time) (entry, bool) {
+	if c == nil {
+		return entry{}, false
+	}
+	e, ok := c.Get(k)
+	if !ok {
+		return entry{}, false
+	}
+	if !now.Before(e.until) {
+		c.Remove(k)
+		return entry{}, false
+	}
+	return e, true
+}
+
+// put caches v, a fresh result for k obtained at now. An active token is
+// kept min(exp - now, maxTTL), so that it is never served from the cache
+// once its "exp" has passed; a final refusal is kept negativeTTL; server
+// faults and "not valid yet" are not kept.
+func (r *results) put(k key, v verdict, now time.Time) {
+	switch {
+	case v.claims != nil && r.active != nil:
+		until := now.Add(r.maxTTL)
+		if exp := v.claims.ExpiresAt; !exp.IsZero() && exp.Before(until) {
+			until = exp
+		}
+		if until.After(now) {
+			r.active.Add(k, entry{claims: v.claims, until: until})
+		}
+	case v.err != nil && v.final && r.refused != nil:
+		r.refused.Add(k, entry{err: v.err, until: now.Add(r.negativeTTL)})
+	}
+}
+
+// purge drops every entry.
+func (r *results) purge() {
+	if r.active != nil {
+		r.active.Purge()
+	}
+	if r.refused != nil {
+		r.refused.Purge()
+	}
+}

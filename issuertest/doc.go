@@ -1,0 +1,97 @@
+// Package issuertest runs a strict OAuth 2.0 authorization server and
+// OpenID Provider in-process, for tests. It is strict by default and
+// relaxed only explicitly, starts in well under a millisecond like
+// net/http/httptest, and gives the test control of time, keys and faults.
+// It imports no other tokengate package, so that tests that use one
+// against the other catch real bugs. It is for tests only: [NewServer] and
+// a few methods panic on misuse.
+//
+// # Testing your own API
+//
+// Start a server, mint a token, and call the handler that your verifier
+// protects (configured with Issuer: iss.URL and Audience: iss.Audience()):
+//
+//	iss := issuertest.NewServer()
+//	defer iss.Close()
+//	tok := iss.AccessToken(issuertest.TokenRequest{Subject: "alice", Scopes: []string{"orders:read"}})
+//	req.Header.Set("Authorization", "Bearer "+tok)
+//
+// For the negative cases, the bad-token helpers ([Server.ExpiredToken],
+// [Server.AlgNoneToken], ..., all of them at once with [Server.BadTokens])
+// change one thing each, and [Server.MintJWT] signs any header and claims.
+//
+// # Defaults
+//
+// Without options the server has:
+//   - RS256 signing (ES256 and EdDSA with [WithSigningAlg]). The first server
+//     of a process generates the key for its algorithm and later servers
+//     reuse it, so that starting many servers is cheap; [Server.RotateKey]
+//     always makes a new key.
+//   - One audience, [DefaultAudience] ([WithAudience]).
+//   - Three clients ([DefaultClients]): the public [PublicClientID] with
+//     loopback redirect URIs, the confidential [ServiceClientID] for
+//     client_credentials, and the resource server [APIClientID], the only
+//     one that may introspect.
+//   - Two users, [Alice] and [Bob] ([DefaultUsers]).
+//   - The non-interactive login: /authorize signs in the user named by
+//     login_hint, or the default user, and approves at once. The HTML login
+//     and consent pages come with [WithInteractiveLogin].
+//   - Lifetimes: access and ID tokens five minutes, refresh tokens an hour,
+//     codes sixty seconds; a rotated-out key stays published for an hour.
+//   - The real clock; [WithClock] with a [Clock] makes one settable clock
+//     drive every expiry.
+//
+// # Endpoints
+//
+//	GET  /.well-known/openid-configuration      OIDC Discovery 1.0 §4
+//	GET  /.well-known/oauth-authorization-server RFC 8414 §3
+//	GET  /jwks                                   RFC 7517, with Cache-Control max-age
+//	GET, POST /authorize                         RFC 6749 §4.1, PKCE S256 only (RFC 7636)
+//	POST /login, /consent                        the interactive forms
+//	POST /token                                  authorization_code, refresh_token, client_credentials
+//	POST /introspect                             RFC 7662
+//	POST /revoke                                 RFC 7009
+//	GET, POST /userinfo                          OIDC Core §5.3
+//
+// The authorization endpoint shows (never redirects) an error about the
+// client or redirect URI, and redirects every other error with state
+// (RFC 6749 §4.1.2.1). It requires a registered redirect URI, matched
+// exactly except for the port of loopback IP URIs (RFC 8252 §7.3); an S256
+// code_challenge from every client; scopes the client may ask for; and
+// resource values (RFC 8707) among the configured audiences.
+//
+// The token endpoint authenticates confidential clients with
+// client_secret_basic or client_secret_post and public clients by
+// client_id alone. A code is single-use and bound to its client, redirect
+// URI and PKCE challenge; any second attempt revokes the tokens issued from
+// it. Refresh tokens rotate on every use and reusing an old one revokes its
+// family (RFC 9700 §4.14.2). Access tokens are JWTs per RFC 9068 (or opaque
+// with [WithOpaqueAccessTokens]); ID tokens carry nonce and at_hash.
+//
+// # Faults and counters
+//
+// [Server.SetFault] makes an endpoint slow ([SlowFault]), failing
+// ([StatusFault]) or answer garbage ([GarbageFault]) until
+// [Server.ClearFault]; [Server.Requests] counts each endpoint's requests.
+//
+// # Admin endpoint
+//
+// With [WithAdminAPI] (the standalone server in examples/issuer turns it
+// on) the server also answers JSON requests under /admin/, so that tests in
+// other languages can do what Go tests do with methods. Every POST needs
+// Content-Type application/json.
+//
+//	GET  /admin/keys          {"signing_kid": "...", "kids": ["..."]}
+//	POST /admin/rotate        {}                        -> {"kid": "..."}
+//	POST /admin/retire        {"kid": "..."}            -> 204
+//	POST /admin/fault         {"endpoint": "jwks", "delay_ms": 0, "status": 503, "body": ""} -> 204
+//	POST /admin/clear-faults  {"endpoint": "jwks"} or {} -> 204
+//	GET  /admin/requests      {"jwks": 3, "token": 1, ...}
+//	POST /admin/token         {"kind": "access", "subject": "alice", "client_id": "", "scopes": ["orders:read"],
+//	                           "audience": [], "lifetime_seconds": 0, "nonce": "", "header": {}, "claims": {}}
+//	                          -> {"token": "..."}
+//
+// The kind of /admin/token is "access" (the default), "id", or the name of
+// a bad token as listed by [Server.BadTokens], such as "expired" or
+// "alg none". Errors are JSON {"error": "..."} with status 400.
+package issuertest
