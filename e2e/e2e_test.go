@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -130,25 +131,70 @@ func TestHTTPAPIWithStandaloneIssuer(t *testing.T) {
 		}
 	})
 	t.Run("revocation", func(t *testing.T) {
-		resp, err := client.PostForm(issuer+"/revoke", url.Values{"token": {tok.AccessToken}, "client_id": {"web-app"}})
+		// A token the API has not seen yet, so that no cached introspection
+		// result hides the revocation (the API caches active results 30s).
+		fresh := signIn(t, issuer, "orders:read", "refunds:write")
+		resp, err := client.PostForm(issuer+"/revoke", url.Values{"token": {fresh.AccessToken}, "client_id": {"web-app"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		// The API caches introspection results for up to 30s, and this
-		// token's active result was cached above: a fresh token shows the
-		// revocation instead.
-		fresh := signIn(t, issuer, "refunds:write")
-		if got, _ := call(t, "POST", api+"/refunds", fresh.AccessToken); got != http.StatusOK {
-			t.Fatalf("POST /refunds = %d, want 200 before revocation", got)
+		if got, _ := call(t, "POST", api+"/refunds", fresh.AccessToken); got != http.StatusUnauthorized {
+			t.Errorf("POST /refunds (introspection) after revocation = %d, want 401", got)
 		}
-		resp, err = client.PostForm(issuer+"/revoke", url.Values{"token": {fresh.AccessToken}, "client_id": {"web-app"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got, _ := call(t, "GET", api+"/orders", tok.AccessToken); got != http.StatusOK {
+		if got, _ := call(t, "GET", api+"/orders", fresh.AccessToken); got != http.StatusOK {
 			t.Errorf("GET /orders (local JWT) after revocation = %d, want 200 until exp", got)
 		}
 	})
+}
+
+// runClient runs the grpcapi binary in client mode and returns its output
+// and error.
+func runClient(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binary(t, "grpcapi"), args...).CombinedOutput()
+	return string(out), err
+}
+
+func TestGRPCAPIWithStandaloneIssuer(t *testing.T) {
+	issuer := startIssuer(t)
+	line := start(t, "grpcapi", "grpcapi: listening on", "-addr", "127.0.0.1:0", "-issuer", issuer)
+	addr, _, _ := strings.Cut(line, " ")
+	tok := signIn(t, issuer, "orders:read")
+
+	tests := []struct {
+		name, call, token string
+		wantOK            bool
+		output            string
+	}{
+		{"List with orders:read", "List", tok.AccessToken, true, "listed orders for alice"},
+		{"Watch streams with orders:read", "Watch", tok.AccessToken, true, "update 3 for alice"},
+		{"Create without orders:write", "Create", tok.AccessToken, false, "PermissionDenied"},
+		{"List without a token", "List", "", false, "Unauthenticated"},
+		{"public health check", "Health", "", true, "SERVING"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runClient(t, "-call", tt.call, "-target", addr, "-token", tt.token)
+			if (err == nil) != tt.wantOK || !strings.Contains(out, tt.output) {
+				t.Errorf("grpcapi -call %s: error %v, output %q; want ok %v and %q", tt.call, err, out, tt.wantOK, tt.output)
+			}
+		})
+	}
+}
+
+// TestQuickstartBinary runs the README's main-job command as a program: it
+// must exit 0 with every step ok.
+func TestQuickstartBinary(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binary(t, "quickstart"), "-quiet").CombinedOutput()
+	if err != nil {
+		t.Fatalf("quickstart -quiet: %v\n%s", err, out)
+	}
+	if n := strings.Count(string(out), ": ok\n"); n != 10 {
+		t.Errorf("quickstart printed %d ok steps, want 10:\n%s", n, out)
+	}
 }

@@ -37,7 +37,7 @@ func binary(t *testing.T, name string) string {
 			return
 		}
 		cmd := exec.Command("go", "build", "-o", binDir+string(filepath.Separator),
-			"../examples/issuer", "../examples/httpapi", "../examples/grpcapi")
+			"../examples/issuer", "../examples/httpapi", "../examples/grpcapi", "../examples/quickstart")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
