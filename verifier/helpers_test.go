@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tokengate/tokengate/issuertest"
 )
 
 const (
@@ -148,25 +150,8 @@ func (s *jwksServer) setFailing(f bool) {
 	s.failing = f
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time // guarded by mu
-}
-
-func newClock() *fakeClock { return &fakeClock{now: time.Unix(1_800_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns a stopped clock, shared with the test issuer's kind.
+func newClock() *issuertest.Clock { return issuertest.NewClock(time.Unix(1_800_000_000, 0)) }
 
 // sign makes a compact JWS with golang-jwt. header entries override the
 // defaults (alg from the key, kid, typ at+jwt); a nil value deletes one.

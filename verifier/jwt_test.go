@@ -12,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/tokengate/tokengate/issuertest"
 	"github.com/tokengate/tokengate/verifier"
 )
 
@@ -21,7 +22,7 @@ const testIssuer = "https://issuer.example.test"
 type fixture struct {
 	v     *verifier.JWT
 	jwks  *jwksServer
-	clock *fakeClock
+	clock *issuertest.Clock
 	rsa   testKey
 }
 

@@ -20,7 +20,7 @@ func TestKeyRolloverFirstTokenVerifies(t *testing.T) {
 	f := newFixture(t, nil)
 	next := testKey{kid: "rsa-2", alg: "RS256", priv: rsaKey2}
 	f.jwks.setKeys(f.rsa, next)
-	f.clock.Add(cooldown + time.Second) // the start-up fetch is outside the cooldown
+	f.clock.Advance(cooldown + time.Second) // the start-up fetch is outside the cooldown
 	before := f.jwks.requests.Load()
 
 	tok := sign(t, next, nil, accessClaims(testIssuer, f.clock.Now(), nil))
@@ -80,7 +80,7 @@ func TestKeySetDownAfterStartKeepsCachedKeys(t *testing.T) {
 	if err := f.v.Keys().Refresh(t.Context()); err == nil {
 		t.Fatal("Refresh() of a failing endpoint = nil, want an error")
 	}
-	f.clock.Add(cooldown + time.Second)
+	f.clock.Advance(cooldown + time.Second)
 	if _, err := f.v.Verify(t.Context(), f.token(t, nil, nil)); err != nil {
 		t.Fatalf("Verify() while the key set is down: error = %v, want cached keys to keep working", err)
 	}
@@ -91,7 +91,7 @@ func TestKeySetDownAfterStartKeepsCachedKeys(t *testing.T) {
 
 func TestRandomKidFloodIsBounded(t *testing.T) {
 	f := newFixture(t, nil)
-	f.clock.Add(cooldown + time.Second)
+	f.clock.Advance(cooldown + time.Second)
 	before := f.jwks.requests.Load()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
