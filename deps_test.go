@@ -137,6 +137,11 @@ func TestTransitiveEdges(t *testing.T) {
 			}
 		}
 	}
+	for _, d := range pkgs["issuertest"].Deps {
+		if strings.Contains(strings.Split(d, "/")[0], ".") && d != module+"/issuertest" {
+			t.Errorf("issuertest depends on %s => its non-test code uses the standard library only", d)
+		}
+	}
 	for rel, p := range pkgs {
 		if rel == "internal/discovery" || strings.HasPrefix(rel, "examples/") {
 			continue

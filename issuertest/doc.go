@@ -1,6 +1,6 @@
 // Package issuertest runs a strict OAuth 2.0 authorization server and
 // OpenID Provider in-process, for tests. It is strict by default and
-// relaxed only explicitly, starts in well under a millisecond like
+// relaxed only explicitly, starts in about a millisecond like
 // net/http/httptest, and gives the test control of time, keys and faults.
 // It imports no other tokengate package, so that tests that use one
 // against the other catch real bugs. It is for tests only: [NewServer] and
@@ -67,6 +67,9 @@
 // it. Refresh tokens rotate on every use and reusing an old one revokes its
 // family (RFC 9700 §4.14.2). Access tokens are JWTs per RFC 9068 (or opaque
 // with [WithOpaqueAccessTokens]); ID tokens carry nonce and at_hash.
+// Introspection reports token_type Bearer for access tokens and
+// refresh_token for refresh tokens, so that a resource server can refuse a
+// refresh token offered as a bearer credential.
 //
 // # Faults and counters
 //

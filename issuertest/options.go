@@ -1,6 +1,7 @@
 package issuertest
 
 import (
+	"slices"
 	"time"
 )
 
@@ -85,14 +86,22 @@ func WithSigningAlg(alg string) Option {
 // [DefaultAudience].
 func WithAudience(audience string, more ...string) Option {
 	return optionFunc(func(c *config) {
-		c.audiences = append([]string{audience}, more...)
+		c.audiences = append([]string{audience}, more...) // a copy
 	})
 }
 
 // WithClients replaces the registered clients. Pass
 // append(DefaultClients(), extra...) to keep the defaults.
 func WithClients(clients ...Client) Option {
-	return optionFunc(func(c *config) { c.clients = append([]Client(nil), clients...) })
+	return optionFunc(func(c *config) {
+		c.clients = nil
+		for _, cl := range clients {
+			cl.RedirectURIs = slices.Clone(cl.RedirectURIs)
+			cl.Scopes = slices.Clone(cl.Scopes)
+			cl.GrantTypes = slices.Clone(cl.GrantTypes)
+			c.clients = append(c.clients, cl) // a deep copy: later changes by the caller do not race
+		}
+	})
 }
 
 // WithUsers replaces the users who can sign in. Pass

@@ -43,9 +43,9 @@ type Server struct {
 // value, a duplicate client or user, or an address it cannot listen on.
 //
 // The first server of a process for an algorithm generates its signing key;
-// later servers reuse that key (so starting one costs well under a
-// millisecond), and each rotates away from it on its own with
-// [Server.RotateKey].
+// later servers reuse that key (so starting and closing one costs about a
+// millisecond, as much as an httptest.Server), and each rotates away from
+// it on its own with [Server.RotateKey].
 func NewServer(opts ...Option) *Server {
 	cfg := defaultConfig()
 	for _, o := range opts {

@@ -212,3 +212,55 @@ func TestClientCredentialsRejections(t *testing.T) {
 		})
 	}
 }
+
+// TestLifetimes: each lifetime option sets its token's exp, and the one
+// clock decides when a code expires.
+func TestLifetimes(t *testing.T) {
+	s, clock := newServer(t,
+		issuertest.WithAccessTokenLifetime(30*time.Second), issuertest.WithIDTokenLifetime(2*time.Minute),
+		issuertest.WithRefreshTokenLifetime(time.Minute), issuertest.WithCodeLifetime(10*time.Second))
+	if !s.Now().Equal(epoch) {
+		t.Errorf("Now() = %v, want the injected clock's %v", s.Now(), epoch)
+	}
+	code, verifier := freshCode(t, s)
+	clock.Advance(10 * time.Second)
+	if status, _, body := postForm(t, s, "/token", codeExchange(code, verifier), "", ""); status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("code after its 10s lifetime = %d %v, want invalid_grant", status, body)
+	}
+	code, verifier = freshCode(t, s)
+	_, _, body := postForm(t, s, "/token", codeExchange(code, verifier), "", "")
+	now := clock.Now().Unix()
+	if exp := claimsOf(t, body["access_token"].(string))["exp"]; exp != float64(now+30) || body["expires_in"] != float64(30) {
+		t.Errorf("access exp = %v, expires_in %v; want now+30", exp, body["expires_in"])
+	}
+	if exp := claimsOf(t, body["id_token"].(string))["exp"]; exp != float64(now+120) {
+		t.Errorf("id_token exp = %v, want now+120", exp)
+	}
+	if exp := introspect(t, s, body["refresh_token"].(string))["exp"]; exp != float64(now+60) {
+		t.Errorf("refresh exp = %v, want now+60", exp)
+	}
+}
+
+// TestResourceAtTokenEndpoint: a token request may narrow the audiences
+// granted at /authorize, never widen them (RFC 8707 §2.2).
+func TestResourceAtTokenEndpoint(t *testing.T) {
+	const billing = "https://billing.example.test"
+	s, _ := newServer(t, issuertest.WithAudience(issuertest.DefaultAudience, billing))
+	verifier := oauth2.GenerateVerifier()
+	v := validAuthParams()
+	v.Set("code_challenge", oauth2.S256ChallengeFromVerifier(verifier))
+	v["resource"] = []string{issuertest.DefaultAudience, billing}
+	code := authorize(t, s, s.URL+"/authorize?"+v.Encode()).Query().Get("code")
+	form := codeExchange(code, verifier)
+	form.Set("resource", billing)
+	_, _, body := postForm(t, s, "/token", form, "", "")
+	if aud := introspect(t, s, body["access_token"].(string))["aud"]; aud != billing {
+		t.Errorf("narrowed aud = %v, want %s", aud, billing)
+	}
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)},
+		"client_id": {issuertest.PublicClientID}, "resource": {issuertest.DefaultAudience}}
+	_, _, body = postForm(t, s, "/token", refresh, "", "")
+	if aud := introspect(t, s, body["access_token"].(string))["aud"]; aud != issuertest.DefaultAudience {
+		t.Errorf("refresh with resource: aud = %v, want %s", aud, issuertest.DefaultAudience)
+	}
+}

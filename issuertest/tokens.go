@@ -130,8 +130,25 @@ func (s *Server) issueAccess(g *grant, scopes, audience []string, ttl time.Durat
 		override(h, header)
 		token = encodeJWS(k.priv, k.alg, h, claims)
 	}
-	s.store.putAccess(token, &accessRecord{claims: claims, exp: now.Add(ttl), grant: g})
+	exp := now.Add(ttl)
+	if n, ok := numericDate(claims["exp"]); ok {
+		exp = time.Unix(n, 0) // an overridden exp decides introspection too
+	}
+	s.store.putAccess(token, &accessRecord{claims: claims, exp: exp, grant: g})
 	return token, ttl
+}
+
+// numericDate reads a NumericDate claim set by Go code or decoded JSON.
+func numericDate(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case float64:
+		return int64(n), true
+	}
+	return 0, false
 }
 
 // signedIDToken mints an ID token of grant g (OIDC Core §2, §3.1.3.6); a
