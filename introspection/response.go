@@ -84,7 +84,7 @@ func checkTokenType(s *claimset.Set) error {
 
 // describeRaw names the JSON type of a member, for an error message; the
 // value itself is not quoted, as a faulty server might echo the token.
-func describeRaw(raw []byte) string {
+func describeRaw(raw string) string {
 	if len(raw) == 0 {
 		return "no member"
 	}

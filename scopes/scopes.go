@@ -25,7 +25,10 @@ import (
 // (RFC 6749 §3.3). Runs of spaces are tolerated and duplicates are kept once;
 // the result is nil for an empty string.
 func Parse(s string) []string {
-	var out []string
+	if strings.TrimLeft(s, " ") == "" {
+		return nil
+	}
+	out := make([]string, 0, strings.Count(s, " ")+1)
 	for len(s) > 0 {
 		i := strings.IndexByte(s, ' ')
 		var tok string

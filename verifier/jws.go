@@ -54,9 +54,9 @@ func (v *JWT) parseHeader(seg string) (*header, error) {
 	if err != nil {
 		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "header is not base64url")
 	}
-	var alg, kid, typ []byte
+	var alg, kid, typ string
 	var crit, kidPresent, typPresent bool
-	err = claimset.Members(raw, func(name string, value []byte) error {
+	err = claimset.Members(raw, func(name, value string) error {
 		switch name {
 		case "alg":
 			alg = value
@@ -75,7 +75,7 @@ func (v *JWT) parseHeader(seg string) (*header, error) {
 	return v.checkHeader(alg, kid, typ, kidPresent, typPresent, crit)
 }
 
-func (v *JWT) checkHeader(rawAlg, rawKid, rawTyp []byte, kidPresent, typPresent, crit bool) (*header, error) {
+func (v *JWT) checkHeader(rawAlg, rawKid, rawTyp string, kidPresent, typPresent, crit bool) (*header, error) {
 	h := &header{}
 	alg, err := claimset.String("alg", rawAlg)
 	if err != nil || alg == "" {

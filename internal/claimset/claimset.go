@@ -47,20 +47,20 @@ type Set struct {
 
 	// RFC 7662 introspection response members.
 	Active    *bool  // nil when absent or not a JSON boolean
-	ActiveRaw []byte // the "active" member as sent, for error messages
+	ActiveRaw string // the "active" member as sent, for error messages
 	TokenType string // token_type
 }
 
 // wire holds the raw values of the members Parse reads; members whose
 // type varies are decoded after the walk.
 type wire struct {
-	iss, sub, aud, clientID, azp, scope, scp, exp, nbf, iat, jti []byte
-	nonce, atHash, cHash, typ, events, active, tokenType         []byte
+	iss, sub, aud, clientID, azp, scope, scp, exp, nbf, iat, jti string
+	nonce, atHash, cHash, typ, events, active, tokenType         string
 }
 
 // field returns where the raw value of the member name goes, or nil for a
 // member Parse does not read.
-func (w *wire) field(name string) *[]byte {
+func (w *wire) field(name string) *string {
 	switch name {
 	case "iss":
 		return &w.iss
@@ -110,7 +110,7 @@ var ErrMalformed = errors.New("claimset: malformed claims")
 // modify data afterwards.
 func Parse(data []byte) (*Set, error) {
 	var w wire
-	err := Members(data, func(name string, value []byte) error {
+	err := Members(data, func(name, value string) error {
 		if f := w.field(name); f != nil {
 			*f = value
 		}
@@ -133,8 +133,8 @@ func Parse(data []byte) (*Set, error) {
 	if len(w.typ) > 0 && w.typ[0] == '"' {
 		s.Typ, _ = unquote(w.typ)
 	}
-	if b := string(w.active); b == "true" || b == "false" {
-		active := b == "true"
+	if w.active == "true" || w.active == "false" {
+		active := w.active == "true"
 		s.Active = &active
 	}
 	return s, nil
@@ -144,7 +144,7 @@ func Parse(data []byte) (*Set, error) {
 func (w *wire) strings(s *Set) error {
 	for _, m := range []struct {
 		name string
-		raw  []byte
+		raw  string
 		dst  *string
 	}{
 		{"iss", w.iss, &s.Issuer}, {"sub", w.sub, &s.Subject}, {"jti", w.jti, &s.ID},
@@ -180,13 +180,13 @@ func (w *wire) registered(r *Registered) error {
 	return err
 }
 
-func isAbsent(raw []byte) bool {
-	return len(raw) == 0 || string(raw) == "null"
+func isAbsent(raw string) bool {
+	return raw == "" || raw == "null"
 }
 
 // stringOrArray decodes a claim that is a string or an array of strings,
 // as "aud" is (RFC 7519 §4.1.3).
-func stringOrArray(name string, raw []byte) ([]string, error) {
+func stringOrArray(name string, raw string) ([]string, error) {
 	if isAbsent(raw) {
 		return nil, nil
 	}
@@ -218,7 +218,7 @@ func stringOrArray(name string, raw []byte) ([]string, error) {
 // scopeClaims reads granted scopes from "scope", a space-delimited string
 // (RFC 9068 §2.2.3, RFC 6749 §3.3), or else from "scp", an array of strings
 // or a space-delimited string.
-func scopeClaims(scope, scp []byte) ([]string, error) {
+func scopeClaims(scope, scp string) ([]string, error) {
 	if !isAbsent(scope) {
 		s, err := String("scope", scope)
 		return scopes.Parse(s), err
@@ -233,7 +233,7 @@ func scopeClaims(scope, scp []byte) ([]string, error) {
 // numericDate decodes a NumericDate (RFC 7519 §2): a JSON number of seconds
 // since the epoch, possibly fractional. A string is an error. A value too
 // large for time.Time is clamped rather than wrapped around.
-func numericDate(name string, raw []byte) (time.Time, error) {
+func numericDate(name string, raw string) (time.Time, error) {
 	if isAbsent(raw) {
 		return time.Time{}, nil
 	}

@@ -13,10 +13,15 @@ import (
 // JWT claim and header names are case-sensitive (RFC 7519 §4, RFC 7515
 // §4), unlike encoding/json's field matching. data is validated first, so
 // the walk below can trust its shape.
-func Members(data []byte, fn func(name string, value []byte) error) error {
-	if !json.Valid(data) {
+//
+// The walk runs over one string copy of data, and names and values are
+// substrings of it, so a claim set costs one copy rather than one per
+// member.
+func Members(raw []byte, fn func(name string, value string) error) error {
+	if !json.Valid(raw) {
 		return fmt.Errorf("%w: not valid JSON", ErrMalformed)
 	}
+	data := string(raw)
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
@@ -43,7 +48,7 @@ func Members(data []byte, fn func(name string, value []byte) error) error {
 	return nil
 }
 
-func skipSpace(data []byte, i int) int {
+func skipSpace(data string, i int) int {
 	for i < len(data) {
 		switch data[i] {
 		case ' ', '\t', '\n', '\r':
@@ -56,7 +61,7 @@ func skipSpace(data []byte, i int) int {
 }
 
 // stringEnd returns the index just past the string starting at data[i].
-func stringEnd(data []byte, i int) int {
+func stringEnd(data string, i int) int {
 	for i++; i < len(data); i++ {
 		switch data[i] {
 		case '\\':
@@ -69,7 +74,7 @@ func stringEnd(data []byte, i int) int {
 }
 
 // valueEnd returns the index just past the value starting at data[i].
-func valueEnd(data []byte, i int) int {
+func valueEnd(data string, i int) int {
 	switch data[i] {
 	case '"':
 		return stringEnd(data, i)
@@ -102,23 +107,23 @@ var errNotString = errors.New("not a string")
 
 // unquote decodes a JSON string. Plain ASCII without escapes, the common
 // case, is copied directly; anything else goes through encoding/json.
-func unquote(raw []byte) (string, error) {
+func unquote(raw string) (string, error) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", errNotString
 	}
 	inner := raw[1 : len(raw)-1]
-	for _, c := range inner {
-		if c == '\\' || c < 0x20 || c >= 0x80 {
+	for i := 0; i < len(inner); i++ {
+		if c := inner[i]; c == '\\' || c < 0x20 || c >= 0x80 {
 			var s string
-			err := json.Unmarshal(raw, &s)
+			err := json.Unmarshal([]byte(raw), &s)
 			return s, err
 		}
 	}
-	return string(inner), nil
+	return inner, nil
 }
 
 // String decodes raw as a JSON string; null or absent is "".
-func String(name string, raw []byte) (string, error) {
+func String(name string, raw string) (string, error) {
 	if isAbsent(raw) {
 		return "", nil
 	}
@@ -130,6 +135,6 @@ func String(name string, raw []byte) (string, error) {
 }
 
 // parseNumber parses a JSON number.
-func parseNumber(raw []byte) (float64, error) {
-	return strconv.ParseFloat(string(raw), 64)
+func parseNumber(raw string) (float64, error) {
+	return strconv.ParseFloat(raw, 64)
 }
