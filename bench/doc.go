@@ -1,0 +1,35 @@
+// Package bench compares tokengate with the floor of its work (the bare
+// signature check) and with other Go libraries that verify the same
+// access tokens. It is a module of its own, so that the peers it imports
+// never enter tokengate's go.mod, and the root module's go test ./...
+// does not run it.
+//
+// Every benchmark uses the same fixture: one RSA-2048, one P-256 and one
+// Ed25519 key made once per process, a JWKS server on loopback that
+// publishes them, and one access token per algorithm with the same claims
+// (iss, sub, aud, exp, iat, scope, client_id, jti; header typ "at+jwt"
+// and kid). Sub-benchmarks are named group/algorithm/implementation, for
+// example BenchmarkVerify/RS256/floor and BenchmarkVerify/RS256/tokengate,
+// so that every figure can be read against the floor or the unprotected
+// baseline of the same run.
+//
+// The tests of this package check that every verifier compared accepts
+// the fixture's tokens and refuses a token for another audience, another
+// issuer, an expired one and one with a bad signature, so that no peer is
+// faster for skipping a check.
+//
+// run.sh runs the tests, then every benchmark COUNT times with -benchmem
+// (as COUNT interleaved rounds of one test binary, so that load from
+// elsewhere on the machine falls on every implementation alike), then
+// benchstat and cmd/report, which writes ../BENCHMARKS.md with medians,
+// ratios to the floor or unprotected baseline, and the targets met or not.
+// Raw output stays in out/, which is not committed.
+//
+//	./run.sh                          # COUNT=10 BENCHTIME=1s by default
+//	COUNT=12 BENCHTIME=2s ./run.sh    # on a quiet machine
+//	INTERLEAVE=0 ./run.sh             # plain go test -count instead of rounds
+//
+// One benchmark by hand:
+//
+//	go test -run '^$' -bench 'BenchmarkVerify/RS256' -benchmem -count 6 .
+package bench
