@@ -260,11 +260,18 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	return &c, nil
 }
 
+// canonicalB64 decodes the signature segment strictly. A decoder that
+// ignored the spare bits of the last character, or the CR and LF that
+// base64 decoders skip, would accept several spellings of one signed token
+// (RFC 7515 §2, RFC 4648 §3.5); checkSignature also requires the segment's
+// length to be that of the canonical encoding.
+var canonicalB64 = base64.RawURLEncoding.Strict()
+
 // checkSignature verifies the signature over signingInput with the key
 // the header names. "jku", "x5u", "jwk" and "x5c" are never consulted.
 func (v *JWT) checkSignature(ctx context.Context, h *header, signingInput, sigSeg string) error {
-	sig, err := base64.RawURLEncoding.DecodeString(sigSeg)
-	if err != nil || len(sig) == 0 {
+	sig, err := canonicalB64.DecodeString(sigSeg)
+	if err != nil || len(sig) == 0 || len(sigSeg) != canonicalB64.EncodedLen(len(sig)) {
 		return errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "signature missing or not base64url")
 	}
 	key, err := v.key(ctx, h)
