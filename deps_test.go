@@ -24,7 +24,7 @@ var rules = map[string]rule{
 	"scopes":              {},
 	"internal/claimset":   {tokengate: []string{"scopes"}},
 	"internal/discovery":  {thirdParty: []string{"github.com/coreos/go-oidc/v3"}},
-	"jwkscache":           {thirdParty: []string{"github.com/MicahParks/keyfunc/v3", "github.com/MicahParks/jwkset", "github.com/golang-jwt/jwt/v5", "golang.org/x/sync"}},
+	"jwkscache":           {thirdParty: []string{"github.com/MicahParks/jwkset", "github.com/golang-jwt/jwt/v5", "golang.org/x/sync"}},
 	"verifier":            {tokengate: []string{"scopes", "jwkscache", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
 	"introspection":       {tokengate: []string{"verifier", "scopes", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
 	"internal/bearer":     {tokengate: []string{"verifier", "scopes"}},
