@@ -7,37 +7,20 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tokengate/tokengate/introspection"
 	"github.com/tokengate/tokengate/verifier"
+
+	"github.com/tokengate/tokengate/issuertest"
 )
 
 // epoch is the fake clock's starting instant.
 var epoch = time.Unix(1_700_000_000, 0)
 
-// fakeClock is an injectable clock that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex // guards now
-	now time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{now: epoch} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *issuertest.Clock { return issuertest.NewClock(epoch) }
 
 // endpoint is an introspection endpoint on loopback that counts calls.
 type endpoint struct {
@@ -76,7 +59,7 @@ const inactiveBody = `{"active":false}`
 
 // newIntrospector builds an Introspector for e with test credentials, the
 // given clock and the rest of cfg, closed at the end of the test.
-func newIntrospector(t testing.TB, e *endpoint, clock *fakeClock, cfg introspection.Config) *introspection.Introspector {
+func newIntrospector(t testing.TB, e *endpoint, clock *issuertest.Clock, cfg introspection.Config) *introspection.Introspector {
 	t.Helper()
 	if cfg.Endpoint == "" {
 		cfg.Endpoint = e.URL + "/introspect"

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tokengate/tokengate/issuertest"
 )
 
 // testKeys are generated once per test binary: RSA generation is slow.
@@ -110,26 +112,8 @@ func mustJSON(tb testing.TB, v any) []byte {
 	return b
 }
 
-// fakeClock is a settable clock for Config.Now.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
+func newFakeClock() *issuertest.Clock {
+	return issuertest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // jwksServer is a real HTTP server for a key set that counts its requests
@@ -224,7 +208,7 @@ func (s *jwksServer) waitEntered(tb testing.TB) {
 type harness struct {
 	c       *Cache
 	srv     *jwksServer
-	clock   *fakeClock
+	clock   *issuertest.Clock
 	fetched chan error // one value per fetch made by the cache after New
 }
 

@@ -7,13 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tokengate/tokengate/middleware"
 	"github.com/tokengate/tokengate/verifier"
+
+	"github.com/tokengate/tokengate/issuertest"
 )
 
 // The acceptance suite of issue #7: one file per attack group, each case a
@@ -190,25 +191,7 @@ func (g *gate) accepts(t testing.TB, token string) {
 	}
 }
 
-// fakeClock is a settable clock; time moves only when the test says so.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time // guarded by mu
-}
-
-func newClock(start time.Time) *fakeClock { return &fakeClock{now: start} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock(start time.Time) *issuertest.Clock { return issuertest.NewClock(start) }
 
 // counter is a loopback server that counts its requests and answers 200
 // with body, for the addresses an attacker hopes a verifier will fetch.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/introspection"
+
+	"github.com/tokengate/tokengate/issuertest"
 )
 
 // Introspection attacks and faults (RFC 7662 §2.2, §4): only the JSON
@@ -69,7 +71,7 @@ func activeBody(t testing.TB, changes map[string]any) string {
 
 type introspectionSetup struct {
 	e     *endpoint
-	clock *fakeClock
+	clock *issuertest.Clock
 	in    *introspection.Introspector
 	*gate
 }

@@ -82,7 +82,7 @@ func (s *docServer) setEndless() {
 // audience, a clock stopped at their time, and a JWKS server serving jwks.
 type fixtureSetup struct {
 	keys  *docServer
-	clock *fakeClock
+	clock *issuertest.Clock
 	v     *verifier.JWT
 	*gate
 }
