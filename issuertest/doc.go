@@ -18,7 +18,9 @@
 //
 // For the negative cases, the bad-token helpers ([Server.ExpiredToken],
 // [Server.AlgNoneToken], ..., all of them at once with [Server.BadTokens])
-// change one thing each, and [Server.MintJWT] signs any header and claims.
+// change one thing each, [Server.RefreshToken] mints a refresh token to
+// present where an access token belongs, and [Server.MintJWT] signs any
+// header and claims.
 //
 // # Defaults
 //

@@ -3,6 +3,8 @@ package issuertest_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -251,5 +253,22 @@ func TestAccessTokenHelper(t *testing.T) {
 	info := introspect(t, s, custom)
 	if aud, _ := info["aud"].([]any); len(aud) != 2 || !slices.Contains(aud, any("b")) || info["jti"] != nil || info["roles"] == nil {
 		t.Errorf("custom token introspection = %v", info)
+	}
+}
+
+func TestRefreshTokenHelper(t *testing.T) {
+	s, _ := newServer(t)
+	rt := s.RefreshToken(issuertest.TokenRequest{Subject: "bob", Scopes: []string{"orders:read"}})
+	info := introspect(t, s, rt)
+	if info["active"] != true || info["token_type"] != "refresh_token" || info["sub"] != "bob" {
+		t.Fatalf("introspect(RefreshToken()) = %v, want an active refresh token of bob", info)
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {issuertest.PublicClientID}}
+	status, _, body := postForm(t, s, "/token", form, "", "")
+	if status != http.StatusOK || body["refresh_token"] == rt || body["scope"] != "orders:read" {
+		t.Fatalf("refresh grant with the minted token = %d %v, want 200, a rotated token and scope orders:read", status, body)
+	}
+	if status, _, _ := postForm(t, s, "/token", form, "", ""); status != http.StatusBadRequest {
+		t.Errorf("second use of the minted refresh token = %d, want 400 (rotated)", status)
 	}
 }

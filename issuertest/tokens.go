@@ -87,6 +87,27 @@ func (s *Server) IDToken(req TokenRequest) string {
 	return s.signedIDToken(g, "", req.Lifetime, req.Header, req.Claims)
 }
 
+// RefreshToken mints a refresh token as the token endpoint issues one
+// after Subject (default: the default user) signed in to ClientID
+// (default [PublicClientID]), for Scopes and Audience (default: the
+// server's default audience). It is recorded: introspection reports it
+// active with token_type "refresh_token", and the refresh_token grant
+// accepts it once and rotates it. Use it to test that an API refuses a
+// refresh token presented as a bearer credential, without running the
+// authorization code flow.
+func (s *Server) RefreshToken(req TokenRequest) string {
+	if req.Subject == "" {
+		req.Subject = s.cfg.defaultUser
+	}
+	req = req.withDefaults()
+	g := &grant{clientID: req.ClientID, subject: req.Subject, scopes: req.Scopes, audience: req.Audience, authTime: s.now()}
+	if len(g.audience) == 0 {
+		g.audience = []string{s.Audience()}
+	}
+	now := s.now()
+	return s.store.putRefresh(&refreshRecord{grant: g, scope: req.Scopes, iat: now, exp: now.Add(s.cfg.refreshTTL), jti: randomToken()[:22]})
+}
+
 // MintJWT signs header and claims with the current key, for hostile tokens
 // no other helper makes. The header starts as alg, kid and typ at+jwt and
 // header's members override it (a nil value removes one); claims are used

@@ -1,11 +1,7 @@
 package security_test
 
 import (
-	"net/http"
-	"net/url"
 	"testing"
-
-	"golang.org/x/oauth2"
 
 	"github.com/tokengate/tokengate/introspection"
 	"github.com/tokengate/tokengate/issuertest"
@@ -72,39 +68,6 @@ func TestRefreshTokenViaIntrospection(t *testing.T) {
 	}
 	t.Cleanup(func() { in.Close() })
 	g := newGate(t, in, nil)
-	tok := codeFlow(t, iss)
-	if tok.RefreshToken == "" {
-		t.Fatal("the code flow gave no refresh token")
-	}
-	g.accepts(t, tok.AccessToken)
-	g.refuses(t, tok.RefreshToken, notAccess)
-}
-
-// codeFlow runs the authorization code flow with PKCE (RFC 7636) for the
-// issuer's public client, with offline access, and returns its tokens.
-func codeFlow(t *testing.T, iss *issuertest.Server) *oauth2.Token {
-	t.Helper()
-	conf := &oauth2.Config{
-		ClientID:    issuertest.PublicClientID,
-		Endpoint:    oauth2.Endpoint{AuthURL: iss.URL + "/authorize", TokenURL: iss.URL + "/token", AuthStyle: oauth2.AuthStyleInParams},
-		RedirectURL: "http://127.0.0.1:8123/callback",
-		Scopes:      []string{"openid", "orders:read"},
-	}
-	pkce := oauth2.GenerateVerifier()
-	client := *iss.Client()
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	res, err := client.Get(conf.AuthCodeURL("state", oauth2.S256ChallengeOption(pkce)))
-	if err != nil {
-		t.Fatalf("GET /authorize: %v", err)
-	}
-	res.Body.Close()
-	loc, err := url.Parse(res.Header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" {
-		t.Fatalf("GET /authorize answered %d, Location %q: no code", res.StatusCode, res.Header.Get("Location"))
-	}
-	tok, err := conf.Exchange(t.Context(), loc.Query().Get("code"), oauth2.VerifierOption(pkce))
-	if err != nil {
-		t.Fatalf("Exchange() error = %v", err)
-	}
-	return tok
+	g.accepts(t, iss.AccessToken(issuertest.TokenRequest{Subject: issuertest.Alice}))
+	g.refuses(t, iss.RefreshToken(issuertest.TokenRequest{Subject: issuertest.Alice}), notAccess)
 }
