@@ -13,6 +13,7 @@ type InsufficientScopeError struct {
 	Missing []string
 }
 
+// Error names the missing scopes.
 func (e *InsufficientScopeError) Error() string {
 	return "scopes: insufficient scope: missing " + strings.Join(e.Missing, " ")
 }
