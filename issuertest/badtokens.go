@@ -5,8 +5,7 @@ import (
 )
 
 // The bad-token helpers mint access tokens that a strict verifier
-// rejects, each standing for one attack or mistake (for the one nuance,
-// see [Server.MissingKIDToken]). They take the same
+// rejects, each standing for one attack or mistake. They take the same
 // [TokenRequest] as [Server.AccessToken] and change one thing, so that a
 // test can show that exactly that thing is refused. They are JWTs even with
 // [WithOpaqueAccessTokens], and none is recorded: introspection reports
@@ -169,13 +168,12 @@ func (s *Server) HS256PublicKeyToken(req TokenRequest) string {
 	return input + "." + b64.EncodeToString(hmacSHA256(publicPEM(k.public()), []byte(input)))
 }
 
-// MissingKIDToken is signed by the current key but has no kid: a verifier
-// that then tries every key it knows, without the kid and alg checks, can
-// be led to a key it should not use for this token. A verifier that
-// requires a kid rejects it. One that accepts a kid-less token only when
-// exactly one published key fits the alg accepts it while the JWKS has a
-// single key, and must reject it after [Server.RotateKey], while two keys
-// are published: test that policy with both.
+// MissingKIDToken is signed by the current key but has no kid, although
+// every key this server publishes has one: a verifier that then tries
+// every key it knows, without the kid and alg checks, can be led to a key
+// it should not use for this token. A verifier should refuse a token
+// without kid unless the issuer publishes a key without kid for it (as
+// tokengate's verifier does), or always.
 func (s *Server) MissingKIDToken(req TokenRequest) string {
 	header := map[string]any{"kid": nil}
 	override(header, req.Header)

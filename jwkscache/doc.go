@@ -33,8 +33,10 @@
 // ES384 and ES512 get P-256, P-384 and P-521 keys, EdDSA gets Ed25519; a
 // JWK's own "alg" must equal the token's (RFC 7517 §4.4). A misfit is
 // [ErrAlgMismatch]. HMAC and "none" never get a key. A token without kid
-// gets the one key that fits its alg if there is exactly one; the cache
-// never tries keys one after another.
+// gets the one key without kid that fits its alg, if there is exactly one:
+// an issuer that names its keys names them in its tokens, so a token
+// without kid never reaches a named key. The cache never tries keys one
+// after another.
 //
 // # Which keys are used
 //

@@ -35,7 +35,7 @@ var (
 	errUnknownKID     = fmt.Errorf("%w: kid not in the key set", ErrKeyNotFound)
 	errKnownMissing   = fmt.Errorf("%w: kid not in the key set at the last refresh", ErrKeyNotFound)
 	errCoolingDown    = fmt.Errorf("%w: kid not in the key set; refresh cooling down", ErrKeyNotFound)
-	errNoKIDAmbiguous = fmt.Errorf("%w: token has no kid and the set has not exactly one key for its alg", ErrKeyNotFound)
+	errNoKIDAmbiguous = fmt.Errorf("%w: token has no kid and the set has not exactly one key without kid for its alg", ErrKeyNotFound)
 	errKIDNotString   = fmt.Errorf("%w: header kid is not a string", ErrKeyNotFound)
 	errAlgNotString   = fmt.Errorf("%w: header alg is missing or not a string", ErrKeyNotFound)
 	errNothingFetched = fmt.Errorf("%w: no key set fetched yet", ErrUnavailable)

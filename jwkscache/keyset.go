@@ -75,7 +75,7 @@ func (k *key) fits(alg string, kind keyKind) bool {
 // locks; a refresh builds a new one and swaps the pointer.
 type keySet struct {
 	byKID   map[string][]*key // several keys may share a kid if their types differ (RFC 7517 §4.5)
-	single  map[string]*key   // alg -> the one key fitting it, for tokens without kid
+	single  map[string]*key   // alg -> the one key without kid fitting it, for tokens without kid
 	kids    []string          // sorted, for Status
 	skipped []string          // why keys of the document were not used, at most maxSkipReasons
 	gen     uint64            // counts good fetches; tags negative-cache entries
@@ -173,7 +173,7 @@ func (s *keySet) index(all []*key) {
 		var found *key
 		n := 0
 		for _, k := range all {
-			if k.fits(alg, algKind(alg)) {
+			if k.kid == "" && k.fits(alg, algKind(alg)) {
 				found, n = k, n+1
 			}
 		}

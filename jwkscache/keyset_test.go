@@ -142,24 +142,38 @@ func TestUnusableKeysSkipped(t *testing.T) {
 }
 
 func TestNoKIDInToken(t *testing.T) {
+	// A token without kid gets the one key without kid that fits its alg.
+	// An issuer that names its keys names them in its tokens too, so a
+	// token without kid never reaches a named key, and no key is guessed.
 	k := keys()
 	h := newHarness(t, jwksJSON(t,
 		rsaJWK("a", &k.rsaA.PublicKey),
-		rsaJWK("b", &k.rsaB.PublicKey),
+		rsaJWK("", &k.rsaB.PublicKey),
 		ecJWK(t, "p256", &k.p256.PublicKey),
 		edJWK("", k.ed.Public().(ed25519.PublicKey)),
 	), nil)
-	h.wantKey(t, "", "ES256", k.p256)
-	h.wantKey(t, "", "EdDSA", k.ed) // a key without kid is reachable only this way
-	h.wantErr(t, "", "RS256", ErrKeyNotFound)
+	h.wantKey(t, "", "RS256", k.rsaB)
+	h.wantKey(t, "", "EdDSA", k.ed)
+	h.wantErr(t, "", "ES256", ErrKeyNotFound) // the only P-256 key has a kid
 	h.wantErr(t, "", "ES384", ErrKeyNotFound)
-	if err := verify(t.Context(), h.c, signToken(t, jwt.SigningMethodRS256, k.rsaA, "")); !errors.Is(err, ErrKeyNotFound) {
-		t.Errorf("Parse(RS256 token without kid, two RSA keys) error = %v, want ErrKeyNotFound (never try every key)", err)
+	if err := verify(t.Context(), h.c, signToken(t, jwt.SigningMethodRS256, k.rsaB, "")); err != nil {
+		t.Errorf("Parse(RS256 token without kid, one RSA key without kid) error = %v, want nil", err)
 	}
-	if err := verify(t.Context(), h.c, signToken(t, jwt.SigningMethodES256, k.p256, "")); err != nil {
-		t.Errorf("Parse(ES256 token without kid, one P-256 key) error = %v, want nil", err)
+	if err := verify(t.Context(), h.c, signToken(t, jwt.SigningMethodRS256, k.rsaA, "")); err == nil {
+		t.Error("Parse(token without kid signed by the key named \"a\") error = nil: a named key was guessed")
+	}
+	if err := verify(t.Context(), h.c, signToken(t, jwt.SigningMethodES256, k.p256, "")); !errors.Is(err, ErrKeyNotFound) {
+		t.Errorf("Parse(ES256 token without kid, only a named P-256 key) error = %v, want ErrKeyNotFound", err)
 	}
 	h.wantHits(t, 1)
+}
+
+func TestNoKIDTwoUnnamedKeysIsAmbiguous(t *testing.T) {
+	k := keys()
+	h := newHarness(t, jwksJSON(t, rsaJWK("", &k.rsaA.PublicKey), rsaJWK("", &k.rsaB.PublicKey)), nil)
+	if err := verify(t.Context(), h.c, signToken(t, jwt.SigningMethodRS256, k.rsaA, "")); !errors.Is(err, ErrKeyNotFound) {
+		t.Errorf("Parse(RS256 token without kid, two RSA keys without kid) error = %v, want ErrKeyNotFound (never try every key)", err)
+	}
 }
 
 func TestKeyfuncHeader(t *testing.T) {

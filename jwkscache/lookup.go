@@ -17,8 +17,9 @@ import (
 // The key must fit alg: a JWK "alg" must equal it (RFC 7517 §4.4), RS* and
 // PS* need RSA, ES256/ES384/ES512 need P-256/P-384/P-521, EdDSA needs
 // Ed25519; otherwise the error wraps [ErrAlgMismatch]. A token without kid
-// (kid == "") gets the one key that fits alg, if there is exactly one; no
-// key is ever tried by guessing.
+// (kid == "") gets the one key without kid that fits alg, if there is
+// exactly one; a named key is never used for it, and no key is ever tried
+// by guessing.
 //
 // A kid not in the set starts one fetch, shared by all callers, if no fetch
 // started within Config.UnknownKIDCooldown; the caller waits for it (bounded
@@ -74,6 +75,11 @@ func (c *Cache) admit(now time.Time, kid string) (<-chan singleflight.Result, er
 	defer c.mu.Unlock()
 	s := c.keys.Load()
 	usable := s.usable(now)
+	if usable && s.byKID[kid] != nil {
+		// A fetch finished between the caller's miss and this lock and
+		// brought the kid: look again rather than report a cooldown.
+		return fetchDone, nil
+	}
 	if usable && c.neg.has(kid, s.gen) {
 		return nil, errKnownMissing
 	}
@@ -89,6 +95,14 @@ func (c *Cache) admit(now time.Time, kid string) (<-chan singleflight.Result, er
 	}
 	return nil, c.unavailableLocked(s)
 }
+
+// fetchDone stands for a fetch that has already ended: receiving from it
+// at once yields a zero Result, and the caller looks the kid up again.
+var fetchDone = func() <-chan singleflight.Result {
+	ch := make(chan singleflight.Result)
+	close(ch)
+	return ch
+}()
 
 // lookupAfterFetch looks kid up again once the fetch the caller waited for
 // has ended. A kid that a successful fetch did not find is remembered.

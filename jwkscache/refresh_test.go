@@ -387,3 +387,23 @@ func TestCloseStopsFetchInFlight(t *testing.T) {
 	}
 	h.wantKey(t, "a", "RS256", k.rsaA)
 }
+
+// TestMissRacingAFinishedFetch: a caller whose lookup missed just before
+// another caller's fetch brought the kid must get the key, not a cooldown
+// refusal. This is the rollover under load: many requests with the new kid
+// at once, one fetch, and no failed request.
+func TestMissRacingAFinishedFetch(t *testing.T) {
+	k := keys()
+	h := newHarness(t, jwksJSON(t, rsaJWK("old", &k.rsaA.PublicKey)), nil)
+	h.srv.serve(http.StatusOK, jwksJSON(t, rsaJWK("old", &k.rsaA.PublicKey), rsaJWK("new", &k.rsaB.PublicKey)))
+	h.clock.Advance(cooldown)
+	if _, err := h.c.Key(t.Context(), "new", "RS256"); err != nil { // the fetch of another caller
+		t.Fatalf("Key(new) error = %v", err)
+	}
+	// What the racing caller does after its miss, with the fetch already over.
+	got, err := h.c.waitForKey(t.Context(), "new", "RS256", algKind("RS256"), h.clock.Now())
+	if err != nil || got == nil {
+		t.Fatalf("waitForKey(new) after the fetch that brought it = %v, %v; want the key", got, err)
+	}
+	h.wantHits(t, 2)
+}
