@@ -110,9 +110,6 @@ func TestE2EBehaviourTableJWT(t *testing.T) {
 	rows := commonRows(iss.AccessToken(alice), iss.AccessToken(issuertest.TokenRequest{Subject: issuertest.Alice}))
 	rows = append(rows, row{name: "malformed jwt", auth: []string{"Bearer not.a.jwt"}, want: codes.Unauthenticated})
 	for _, bad := range iss.BadTokens(alice) {
-		if bad.Name == "missing kid" {
-			continue // accepted by jwkscache's policy with one key; see middleware/e2e_test.go
-		}
 		rows = append(rows, row{name: bad.Name, auth: []string{"Bearer " + bad.Token}, want: codes.Unauthenticated})
 	}
 	run(t, conn, rows, issuertest.Alice)
