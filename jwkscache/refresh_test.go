@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/sync/singleflight"
 )
 
 const cooldown = DefaultUnknownKIDCooldown
@@ -238,18 +239,28 @@ func TestRefreshCollapses(t *testing.T) {
 	k := keys()
 	h := newHarness(t, jwksJSON(t, rsaJWK("a", &k.rsaA.PublicKey)), nil)
 	release := h.srv.block()
-	var wg sync.WaitGroup
-	for range 10 {
-		wg.Go(func() {
-			if err := h.c.Refresh(t.Context()); err != nil {
-				t.Errorf("Refresh() error = %v", err)
-			}
-		})
+	first := make(chan error, 1)
+	go func() { first <- h.c.Refresh(t.Context()) }()
+	h.srv.waitEntered(t) // a forced fetch is in flight, held by the server
+	// Nine more forced refreshes join it, as Refresh does. Joining here,
+	// rather than from nine goroutines, makes sure they all arrive while
+	// the fetch is in flight, however the goroutines would be scheduled.
+	h.c.mu.Lock()
+	var joined []<-chan singleflight.Result
+	for range 9 {
+		joined = append(joined, h.c.joinLocked(h.clock.Now(), true))
 	}
-	h.srv.waitEntered(t)
+	h.c.mu.Unlock()
 	release()
-	wg.Wait()
-	h.wantHits(t, 2)
+	for _, ch := range joined {
+		if r := <-ch; r.Err != nil {
+			t.Errorf("joined refresh error = %v", r.Err)
+		}
+	}
+	if err := <-first; err != nil {
+		t.Errorf("Refresh() error = %v", err)
+	}
+	h.wantHits(t, 2) // the start-up fetch and the one shared refresh
 }
 
 func TestEndpointDownAtStart(t *testing.T) {
