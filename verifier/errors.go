@@ -32,6 +32,39 @@ var (
 	// ErrInvalidToken; a client may answer it by refreshing.
 	ErrTokenExpired error = &sentinel{msg: "verifier: token expired", parent: ErrInvalidToken}
 
+	// ErrWrongIssuer reports a token whose "iss" is not the trusted issuer
+	// (RFC 8725 §3.8, RFC 9068 §4). It wraps ErrInvalidToken.
+	ErrWrongIssuer error = &sentinel{msg: "verifier: wrong issuer", parent: ErrInvalidToken}
+
+	// ErrWrongAudience reports a token whose "aud" does not name this API
+	// (RFC 8725 §3.9, RFC 9068 §4), or an introspection response whose
+	// audience does not. It wraps ErrInvalidToken.
+	ErrWrongAudience error = &sentinel{msg: "verifier: wrong audience", parent: ErrInvalidToken}
+
+	// ErrBadSignature reports a signature that does not verify with the key
+	// the token names. It wraps ErrInvalidToken.
+	ErrBadSignature error = &sentinel{msg: "verifier: bad signature", parent: ErrInvalidToken}
+
+	// ErrAlgorithmNotAllowed reports a header "alg" outside the allow-list
+	// (RFC 8725 §3.1). It wraps ErrInvalidToken.
+	ErrAlgorithmNotAllowed error = &sentinel{msg: "verifier: algorithm not allowed", parent: ErrInvalidToken}
+
+	// ErrNotYetValid reports a token whose "nbf" or "iat" lies in the
+	// future beyond the leeway. It wraps ErrInvalidToken.
+	ErrNotYetValid error = &sentinel{msg: "verifier: token not valid yet", parent: ErrInvalidToken}
+
+	// ErrMalformedToken reports a token that is not a well-formed JWT:
+	// too long, not three canonical base64url segments, a header or payload
+	// that is not a JSON object, a claim of the wrong type. It wraps
+	// ErrInvalidToken.
+	ErrMalformedToken error = &sentinel{msg: "verifier: malformed token", parent: ErrInvalidToken}
+
+	// ErrSenderConstrained reports a token bound to a key or certificate
+	// ("cnf", RFC 9449 §6, RFC 8705 §3) presented where its binding cannot
+	// be checked, such as with the Bearer scheme (RFC 9449 §7.2). It wraps
+	// ErrInvalidToken.
+	ErrSenderConstrained error = &sentinel{msg: "verifier: token is sender-constrained", parent: ErrInvalidToken}
+
 	// ErrNoToken reports a request that carries no bearer token at all.
 	// RFC 6750 §3.1 asks for a bare challenge with no error code. HTTP 401,
 	// gRPC Unauthenticated.

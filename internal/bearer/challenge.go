@@ -50,6 +50,13 @@ var (
 		{ErrTooLarge, "the access token is too large"},
 		{verifier.ErrTokenExpired, "the access token expired"},
 		{verifier.ErrNotAccessToken, "the token is not an access token"},
+		{verifier.ErrWrongIssuer, "the token's issuer is not trusted by this API"},
+		{verifier.ErrWrongAudience, "the token's audience is not this API"},
+		{verifier.ErrBadSignature, "the token's signature is not valid"},
+		{verifier.ErrAlgorithmNotAllowed, "the token's algorithm is not allowed"},
+		{verifier.ErrNotYetValid, "the token is not valid yet"},
+		{verifier.ErrSenderConstrained, "the token is bound to a key and cannot be used as a bearer token"},
+		{verifier.ErrMalformedToken, "the access token is malformed"},
 	}
 	insufficientScopePhrases = []phrase{
 		{ErrDenied, "the access token does not grant access to this resource"},
