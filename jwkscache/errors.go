@@ -3,6 +3,7 @@ package jwkscache
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // The sentinel errors below are the contract with the JWT verifier. A lookup
@@ -33,11 +34,19 @@ var (
 	errKIDTooLong     = fmt.Errorf("%w: kid longer than %d bytes", ErrKeyNotFound, maxKIDLen)
 	errUnsupportedAlg = fmt.Errorf("%w: alg is not an asymmetric signature algorithm", ErrKeyNotFound)
 	errUnknownKID     = fmt.Errorf("%w: kid not in the key set", ErrKeyNotFound)
-	errKnownMissing   = fmt.Errorf("%w: kid not in the key set at the last refresh", ErrKeyNotFound)
-	errCoolingDown    = fmt.Errorf("%w: kid not in the key set; refresh cooling down", ErrKeyNotFound)
 	errNoKIDAmbiguous = fmt.Errorf("%w: token has no kid and the set has not exactly one key without kid for its alg", ErrKeyNotFound)
 	errKIDNotString   = fmt.Errorf("%w: header kid is not a string", ErrKeyNotFound)
 	errAlgNotString   = fmt.Errorf("%w: header alg is missing or not a string", ErrKeyNotFound)
 	errNothingFetched = fmt.Errorf("%w: no key set fetched yet", ErrUnavailable)
 	errTooStale       = fmt.Errorf("%w: last good key set is older than the staleness limit", ErrUnavailable)
 )
+
+// quote renders a value from a token or a document for an error message:
+// at most 80 bytes of it, quoted with control characters escaped.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "..."
+	}
+	return strconv.Quote(s)
+}

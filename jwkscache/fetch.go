@@ -61,20 +61,49 @@ func readBounded(resp *http.Response, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// refreshInterval is how long a fetched set is fresh: the response's
-// remaining freshness lifetime from Cache-Control max-age minus Age
-// (RFC 9111 §4.2.1, §4.2.3), clamped to [MinRefreshInterval,
-// MaxRefreshInterval]; MaxRefreshInterval when there is no max-age. Other
-// directives and Expires are ignored.
+// refreshInterval is how long a fetched set is fresh (RFC 9111 §4.2.1):
+// MinRefreshInterval when Cache-Control says no-cache or no-store (ORY
+// Hydra sends both), else the remaining lifetime from max-age minus Age
+// (§5.2.2.1, §4.2.3), else from Expires minus Date (§5.3; an Expires that
+// does not parse means already expired), clamped to [MinRefreshInterval,
+// MaxRefreshInterval]; MaxRefreshInterval when the response says nothing.
 func (c *Cache) refreshInterval(h http.Header) time.Duration {
 	ttl := c.cfg.MaxRefreshInterval
-	if maxAge, ok := directiveSeconds(h.Values("Cache-Control"), "max-age"); ok {
+	cc := h.Values("Cache-Control")
+	switch maxAge, hasMaxAge := directiveSeconds(cc, "max-age"); {
+	case hasDirective(cc, "no-cache"), hasDirective(cc, "no-store"):
+		ttl = 0
+	case hasMaxAge:
 		ttl = maxAge
 		if age, ok := deltaSeconds(h.Get("Age")); ok {
 			ttl -= age
 		}
+	case h.Get("Expires") != "":
+		ttl = 0
+		if exp, err := http.ParseTime(h.Get("Expires")); err == nil {
+			date, err := http.ParseTime(h.Get("Date"))
+			if err != nil {
+				date = c.cfg.Now()
+			}
+			ttl = exp.Sub(date)
+		}
 	}
 	return min(max(ttl, c.cfg.MinRefreshInterval), c.cfg.MaxRefreshInterval)
+}
+
+// hasDirective reports whether the Cache-Control field lines carry the
+// directive name, with or without an argument (no-cache may have one,
+// RFC 9111 §5.2.2.4).
+func hasDirective(lines []string, name string) bool {
+	for _, line := range lines {
+		for d := range strings.SplitSeq(line, ",") {
+			k, _, _ := strings.Cut(strings.TrimSpace(d), "=")
+			if strings.EqualFold(strings.TrimSpace(k), name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // directiveSeconds finds a delta-seconds directive (RFC 9111 §5.2) in the

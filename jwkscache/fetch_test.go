@@ -39,7 +39,9 @@ func TestConfigValidation(t *testing.T) {
 		{"min above max", Config{URL: "https://example.com", MinRefreshInterval: 2 * time.Hour}, "Config.MinRefreshInterval"},
 		{"negative MaxBodyBytes", Config{URL: "https://example.com", MaxBodyBytes: -1}, "Config.MaxBodyBytes"},
 		{"negative MaxKeys", Config{URL: "https://example.com", MaxKeys: -1}, "Config.MaxKeys"},
-		{"negative NegativeCacheSize", Config{URL: "https://example.com", NegativeCacheSize: -1}, "Config.NegativeCacheSize"},
+		{"negative UnknownKIDWait", Config{URL: "https://example.com", UnknownKIDWait: -1}, "Config.UnknownKIDWait"},
+		{"negative MaxRetryInterval", Config{URL: "https://example.com", MaxRetryInterval: -1}, "Config.MaxRetryInterval"},
+		{"min above max retry", Config{URL: "https://example.com", MinRefreshInterval: 10 * time.Minute}, "Config.MaxRetryInterval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,8 +74,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	defer c.Close()
 	want := Config{URL: "https://example.com/jwks", HTTPClient: client, FetchTimeout: 10 * time.Second,
-		MinRefreshInterval: time.Minute, MaxRefreshInterval: time.Hour, UnknownKIDCooldown: 30 * time.Second,
-		MaxStaleness: 24 * time.Hour, MaxBodyBytes: 1 << 20, MaxKeys: 100, NegativeCacheSize: 1024}
+		UnknownKIDWait: 2 * time.Second, MinRefreshInterval: time.Minute, MaxRefreshInterval: time.Hour,
+		MaxRetryInterval: 5 * time.Minute, UnknownKIDCooldown: 30 * time.Second,
+		MaxStaleness: 24 * time.Hour, MaxBodyBytes: 1 << 20, MaxKeys: 100}
 	got := c.cfg
 	if got.Now == nil {
 		t.Error("Now not defaulted")
@@ -131,6 +134,9 @@ func TestRefreshIntervalFromMaxAge(t *testing.T) {
 		{"quoted value, upper case name", `MAX-AGE="300"`, "", 5 * time.Minute},
 		{"malformed max-age ignored", "max-age=-5", "", time.Hour},
 		{"max-age with junk ignored", "max-age=10s", "", time.Hour},
+		{"no-store: the floor (ORY Hydra)", "no-cache, no-store", "", time.Minute},
+		{"no-cache beats max-age (RFC 9111 §5.2.2.4)", "no-cache, max-age=600", "", time.Minute},
+		{"no-cache with an argument", `no-cache="Set-Cookie", max-age=600`, "", time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +159,47 @@ func TestRefreshIntervalFromMaxAge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRefreshIntervalFromExpires: without max-age, Expires minus Date is
+// the freshness lifetime (RFC 9111 §5.3, §4.2.1), and an Expires that does
+// not parse means already expired.
+func TestRefreshIntervalFromExpires(t *testing.T) {
+	date := newFakeClock().Now()
+	tests := []struct {
+		name   string
+		header map[string]string
+		want   time.Duration
+	}{
+		{"Expires minus Date", map[string]string{"Date": date.Format(http.TimeFormat), "Expires": date.Add(10 * time.Minute).Format(http.TimeFormat)}, 10 * time.Minute},
+		{"Expires in the past: the floor", map[string]string{"Date": date.Format(http.TimeFormat), "Expires": date.Add(-time.Hour).Format(http.TimeFormat)}, time.Minute},
+		{"Expires: 0 (invalid) means expired", map[string]string{"Expires": "0"}, time.Minute},
+		{"max-age wins over Expires", map[string]string{"Cache-Control": "max-age=300", "Expires": date.Add(50 * time.Minute).Format(http.TimeFormat)}, 5 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newJWKSServer(t, jwksJSON(t, rsaJWK("a", &keys().rsaA.PublicKey)))
+			for k, v := range tt.header {
+				srv.setHeader(k, v)
+			}
+			clock := newFakeClock()
+			c, err := New(t.Context(), Config{URL: srv.URL, HTTPClient: srv.Client(), Now: clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got := c.Status().NextRefresh.Sub(date); got != tt.want {
+				t.Errorf("next refresh after %v, want %v", got, tt.want)
+			}
+		})
+	}
+	t.Run("Expires minus now without Date", func(t *testing.T) {
+		c := &Cache{cfg: Config{Now: newFakeClock().Now, MinRefreshInterval: time.Minute, MaxRefreshInterval: time.Hour}}
+		h := http.Header{"Expires": {date.Add(20 * time.Minute).Format(http.TimeFormat)}}
+		if got := c.refreshInterval(h); got != 20*time.Minute {
+			t.Errorf("refreshInterval() = %v, want 20m", got)
+		}
+	})
 }
 
 func TestPeriodicRefreshHonoursMaxAge(t *testing.T) {

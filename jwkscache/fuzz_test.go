@@ -37,7 +37,9 @@ func FuzzParseKeySet(f *testing.F) {
 		if s == nil {
 			return
 		}
-		var doc document
+		var doc struct {
+			Keys []json.RawMessage `json:"keys"`
+		}
 		if err := json.Unmarshal(body, &doc); err != nil {
 			t.Fatalf("parseKeySet accepted a document encoding/json refuses: %v", err)
 		}

@@ -209,7 +209,7 @@ type harness struct {
 	c       *Cache
 	srv     *jwksServer
 	clock   *issuertest.Clock
-	fetched chan error // one value per fetch made by the cache after New
+	fetched chan error // one value per fetch made by the cache after New's (Config.OnFetch)
 }
 
 // newHarness starts a server with body and a Cache on it. mutate may
@@ -221,10 +221,12 @@ func newHarness(tb testing.TB, body []byte, mutate func(*Config)) *harness {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	c, err := newCache(tb.Context(), cfg, func(err error) { h.fetched <- err })
+	cfg.OnFetch = func(err error) { h.fetched <- err }
+	c, err := New(tb.Context(), cfg)
 	if err != nil {
 		tb.Fatalf("New() error = %v", err)
 	}
+	<-h.fetched // New's own fetch
 	tb.Cleanup(func() { _ = c.Close() })
 	h.c = c
 	return h

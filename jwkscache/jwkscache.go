@@ -12,20 +12,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // Defaults for the zero values of [Config].
 const (
-	DefaultFetchTimeout       = 10 * time.Second
-	DefaultMinRefreshInterval = time.Minute
-	DefaultMaxRefreshInterval = time.Hour
-	DefaultUnknownKIDCooldown = 30 * time.Second
-	DefaultMaxStaleness       = 24 * time.Hour
-	DefaultMaxBodyBytes       = 1 << 20
-	DefaultMaxKeys            = 100
-	DefaultNegativeCacheSize  = 1024
+	defaultFetchTimeout       = 10 * time.Second
+	defaultUnknownKIDWait     = 2 * time.Second
+	defaultMinRefreshInterval = time.Minute
+	defaultMaxRefreshInterval = time.Hour
+	defaultMaxRetryInterval   = 5 * time.Minute
+	defaultUnknownKIDCooldown = 30 * time.Second
+	defaultMaxStaleness       = 24 * time.Hour
+	defaultMaxBodyBytes       = 1 << 20
+	defaultMaxKeys            = 100
 )
 
 // Config configures a [Cache]. It is passed by value and checked by [New];
@@ -39,26 +38,42 @@ type Config struct {
 	// Default false.
 	AllowInsecureHTTP bool
 
-	// HTTPClient makes the fetches. Default: a client whose Timeout is
-	// FetchTimeout. Whichever client is used, a redirect to another origin
-	// is not followed; the client itself is never modified.
+	// HTTPClient makes the fetches. Default: a client with no timeout of
+	// its own, since every fetch carries the FetchTimeout deadline; a
+	// client's own Timeout, if it has one, caps each fetch as well.
+	// Whichever client is used, a redirect to another origin is not
+	// followed; the client itself is never modified.
 	HTTPClient *http.Client
 
 	// FetchTimeout bounds each fetch. Default 10s. Fetches run on a context
 	// of their own, never on a caller's.
 	FetchTimeout time.Duration
 
-	// MinRefreshInterval is the lower clamp for a response's Cache-Control
-	// max-age, and the first retry delay after a failed fetch. Default 1m.
+	// UnknownKIDWait bounds how long a lookup of an unknown kid waits for
+	// the fetch it started or joined. Default 2s. The fetch itself goes on
+	// to FetchTimeout in the background, and its result serves later
+	// lookups; the lookup that stopped waiting fails with [ErrUnavailable].
+	UnknownKIDWait time.Duration
+
+	// MinRefreshInterval is the lower clamp for a response's freshness
+	// lifetime, the refresh interval of a response marked no-cache or
+	// no-store, and the first retry delay after a failed fetch. Default 1m.
 	MinRefreshInterval time.Duration
 
-	// MaxRefreshInterval is the upper clamp for max-age, the refresh
-	// interval when a response has none, and the longest retry delay.
+	// MaxRefreshInterval is the upper clamp for a response's freshness
+	// lifetime, and the refresh interval when a response gives none.
 	// Default 1h.
 	MaxRefreshInterval time.Duration
 
-	// UnknownKIDCooldown is the least time between the start of one fetch
-	// and a fetch triggered by a token with an unknown kid. Default 30s.
+	// MaxRetryInterval caps the retry delay after failed fetches, which
+	// doubles from MinRefreshInterval per failure in a row. Default 5m, so
+	// that a key the issuer removed during an outage stops verifying soon
+	// after the issuer is back.
+	MaxRetryInterval time.Duration
+
+	// UnknownKIDCooldown is the least time between two fetches triggered
+	// by tokens with unknown kids. Fetches made by New, by the periodic
+	// refresh, by retries and by [Cache.Refresh] do not count. Default 30s.
 	UnknownKIDCooldown time.Duration
 
 	// MaxStaleness is how long a key set keeps being served after its
@@ -72,12 +87,16 @@ type Config struct {
 
 	// MaxKeys bounds the keys kept from one document: the first MaxKeys
 	// usable keys, in document order, are kept and the rest skipped (see
-	// Status.Skipped). Default 100.
+	// Status.Skipped). At most 4×MaxKeys entries of the document are
+	// examined at all. Default 100.
 	MaxKeys int
 
-	// NegativeCacheSize bounds how many unknown kids are remembered as
-	// absent until the next successful refresh. Default 1024.
-	NegativeCacheSize int
+	// OnFetch, if set, is called after every fetch (New's first one,
+	// periodic, triggered, retried or asked for by Refresh) with its
+	// error, nil for a success, once the outcome is in place. It runs on
+	// the fetching goroutine and must not block; use it for metrics and
+	// logs. Default: none.
+	OnFetch func(err error)
 
 	// Now is the clock for every decision (cooldown, staleness, refresh
 	// due). Default time.Now.
@@ -94,15 +113,17 @@ func (c *Config) setDefaults() error {
 		field *time.Duration
 		def   time.Duration
 	}{
-		{"FetchTimeout", &c.FetchTimeout, DefaultFetchTimeout},
-		{"MinRefreshInterval", &c.MinRefreshInterval, DefaultMinRefreshInterval},
-		{"MaxRefreshInterval", &c.MaxRefreshInterval, DefaultMaxRefreshInterval},
-		{"UnknownKIDCooldown", &c.UnknownKIDCooldown, DefaultUnknownKIDCooldown},
-		{"MaxStaleness", &c.MaxStaleness, DefaultMaxStaleness},
+		{"FetchTimeout", &c.FetchTimeout, defaultFetchTimeout},
+		{"UnknownKIDWait", &c.UnknownKIDWait, defaultUnknownKIDWait},
+		{"MinRefreshInterval", &c.MinRefreshInterval, defaultMinRefreshInterval},
+		{"MaxRefreshInterval", &c.MaxRefreshInterval, defaultMaxRefreshInterval},
+		{"MaxRetryInterval", &c.MaxRetryInterval, defaultMaxRetryInterval},
+		{"UnknownKIDCooldown", &c.UnknownKIDCooldown, defaultUnknownKIDCooldown},
+		{"MaxStaleness", &c.MaxStaleness, defaultMaxStaleness},
 	}
 	for _, d := range durations {
 		if *d.field < 0 {
-			return fmt.Errorf("jwkscache: Config.%s must not be negative", d.name)
+			return fmt.Errorf("jwkscache: Config.%s must not be negative, got %v", d.name, *d.field)
 		}
 		if *d.field == 0 {
 			*d.field = d.def
@@ -111,17 +132,17 @@ func (c *Config) setDefaults() error {
 	if c.MinRefreshInterval > c.MaxRefreshInterval {
 		return fmt.Errorf("jwkscache: Config.MinRefreshInterval (%v) exceeds Config.MaxRefreshInterval (%v)", c.MinRefreshInterval, c.MaxRefreshInterval)
 	}
-	if err := defaultCount("MaxBodyBytes", &c.MaxBodyBytes, DefaultMaxBodyBytes); err != nil {
+	if c.MinRefreshInterval > c.MaxRetryInterval {
+		return fmt.Errorf("jwkscache: Config.MinRefreshInterval (%v) exceeds Config.MaxRetryInterval (%v)", c.MinRefreshInterval, c.MaxRetryInterval)
+	}
+	if err := defaultCount("MaxBodyBytes", &c.MaxBodyBytes, defaultMaxBodyBytes); err != nil {
 		return err
 	}
-	if err := defaultCount("MaxKeys", &c.MaxKeys, DefaultMaxKeys); err != nil {
-		return err
-	}
-	if err := defaultCount("NegativeCacheSize", &c.NegativeCacheSize, DefaultNegativeCacheSize); err != nil {
+	if err := defaultCount("MaxKeys", &c.MaxKeys, defaultMaxKeys); err != nil {
 		return err
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: c.FetchTimeout}
+		c.HTTPClient = &http.Client{}
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -131,7 +152,7 @@ func (c *Config) setDefaults() error {
 
 func defaultCount[T int | int64](name string, field *T, def T) error {
 	if *field < 0 {
-		return fmt.Errorf("jwkscache: Config.%s must not be negative", name)
+		return fmt.Errorf("jwkscache: Config.%s must not be negative, got %d", name, *field)
 	}
 	if *field == 0 {
 		*field = def
@@ -174,35 +195,32 @@ func isLoopback(host string) bool {
 // an atomic pointer; it never parses JSON or keys and never locks unless the
 // kid is unknown.
 type Cache struct {
-	cfg        Config
-	client     *http.Client    // cfg.HTTPClient, copied, with same-origin redirects only
-	afterFetch func(err error) // test hook, called after each background or collapsed fetch
+	cfg    Config
+	client *http.Client // cfg.HTTPClient, copied, with same-origin redirects only
 
 	keys atomic.Pointer[keySet] // last good key set; nil until a fetch succeeds
-	due  atomic.Int64           // UnixNano (cfg.Now) when the loop should fetch next
+	due  atomic.Int64           // dueAt as UnixNano, read without the lock by Key
 
-	group   singleflight.Group
-	ctx     context.Context // parent of every fetch after New's; cancelled by Close
-	cancel  context.CancelFunc
-	fetches sync.WaitGroup // fetches started by join
-	wake    chan struct{}  // capacity 1: asks the loop to look at due again
-	stop    chan struct{}  // closed by Close
-	done    chan struct{}  // closed when the loop returns
+	wake chan struct{}  // capacity 1: asks the loop to look at due again
+	stop chan struct{}  // closed by Close
+	wg   sync.WaitGroup // the loop and every fetch goroutine
 
-	mu           sync.Mutex // guards the fields below
-	closed       bool
-	inflight     bool      // a fetch registered in group is running
-	lastAttempt  time.Time // start of the latest fetch
-	nextPeriodic time.Time // when the periodic refresh (or retry) is due
-	pendingAt    time.Time // zero, or when a refresh put off by the cooldown runs
-	dueAt        time.Time // min(nextPeriodic, pendingAt), mirrored in due
-	lastErr      error     // error of the latest fetch, nil after a success
-	failures     int       // fetches failed in a row
-	neg          negCache
+	mu            sync.Mutex // guards the fields below
+	flight        *flight    // the fetch in progress; nil when none is
+	closed        bool
+	lastAttempt   time.Time // start of the latest fetch
+	lastTriggered time.Time // start of the latest fetch triggered by an unknown kid
+	pending       bool      // an unknown kid met in the cooldown wants a fetch at its end
+	nextPeriodic  time.Time // when the periodic refresh (or retry) is due
+	dueAt         time.Time // the earlier of nextPeriodic and the pending fetch
+	lastErr       error     // error of the latest fetch, nil after a success
+	failures      int       // fetches failed in a row
 }
 
 // New checks cfg, fills its defaults into a private copy and fetches the key
-// set once, bounded by ctx and cfg.FetchTimeout. ctx is not kept.
+// set once, waiting for that fetch until it ends or ctx does. ctx is not
+// kept: a first fetch still running when ctx ends goes on in the
+// background, bounded by cfg.FetchTimeout.
 //
 // A failed first fetch is not an error: it is reported by [Cache.Status],
 // [Cache.Key] returns [ErrUnavailable] until a fetch succeeds, and the cache
@@ -210,51 +228,42 @@ type Cache struct {
 //
 // New starts one goroutine for periodic refresh; [Cache.Close] stops it.
 func New(ctx context.Context, cfg Config) (*Cache, error) {
-	return newCache(ctx, cfg, nil)
-}
-
-func newCache(ctx context.Context, cfg Config, afterFetch func(error)) (*Cache, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	base, cancel := context.WithCancel(context.Background())
 	c := &Cache{
-		cfg:        cfg,
-		client:     sameOriginClient(cfg.HTTPClient),
-		afterFetch: afterFetch,
-		ctx:        base,
-		cancel:     cancel,
-		wake:       make(chan struct{}, 1),
-		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
-		neg:        negCache{size: cfg.NegativeCacheSize},
+		cfg:    cfg,
+		client: sameOriginClient(cfg.HTTPClient),
+		wake:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
 	}
-	c.lastAttempt = cfg.Now()
-	fctx, fcancel := context.WithTimeout(ctx, cfg.FetchTimeout)
-	set, ttl, err := c.fetch(fctx)
-	fcancel()
-	c.record(set, ttl, err)
+	c.mu.Lock()
+	f := c.startLocked(cfg.Now(), false)
+	c.mu.Unlock()
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+	}
+	c.wg.Add(1)
 	go c.loop()
 	return c, nil
 }
 
 // Close stops the background refresh and any fetch in flight, and waits
-// for them to end. It is idempotent and always returns nil. After Close,
-// [Cache.Key] still serves the keys held (within MaxStaleness) but never
-// fetches again.
+// for them to end; a concurrent second Close waits as well. It is
+// idempotent and always returns nil. After Close, [Cache.Key] still serves
+// the keys held (within MaxStaleness) but never fetches again.
 func (c *Cache) Close() error {
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		<-c.done
-		return nil
+	if !c.closed {
+		c.closed = true
+		close(c.stop)
+		if c.flight != nil {
+			c.flight.cancel()
+		}
 	}
-	c.closed = true
 	c.mu.Unlock()
-	c.cancel()
-	close(c.stop)
-	<-c.done
-	c.fetches.Wait()
+	c.wg.Wait()
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package jwkscache
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -48,14 +50,14 @@ func algKind(alg string) keyKind {
 		return kindP384
 	case "ES512":
 		return kindP521
-	case "EdDSA":
+	case "EdDSA", "Ed25519": // RFC 9864 §2: Ed25519 is the fully specified name
 		return kindEd25519
 	}
 	return kindNone
 }
 
 // signingAlgs lists the algs algKind knows, to precompute no-kid lookups.
-var signingAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+var signingAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 
 // key is one usable verification key. It is immutable once built.
 type key struct {
@@ -67,8 +69,11 @@ type key struct {
 
 // fits reports whether k may verify a token signed with alg, whose key kind
 // is kind. RFC 7517 §4.4: a JWK's "alg" names the one algorithm it is for.
+// On an Ed25519 key, "EdDSA" and "Ed25519" name the same algorithm
+// (RFC 9864 §2 deprecates the first for the second), so either fits the
+// other.
 func (k *key) fits(alg string, kind keyKind) bool {
-	return k.kind == kind && (k.alg == "" || k.alg == alg)
+	return k.kind == kind && (k.alg == "" || k.alg == alg || kind == kindEd25519)
 }
 
 // keySet is an immutable snapshot of one good fetch. Lookups read it without
@@ -111,30 +116,31 @@ func (s *keySet) lookup(kid, alg string, kind keyKind) (any, error) {
 	return nil, ErrAlgMismatch
 }
 
-// document is the outer JSON of a JWK Set (RFC 7517 §5). Each key stays raw
-// so that one malformed key cannot fail the decoding of the others.
-type document struct {
-	Keys []json.RawMessage `json:"keys"`
-}
+// entriesPerKey bounds how many entries of a document are examined at all,
+// as a multiple of MaxKeys: the cost of a fetch stays bounded however many
+// entries a document of MaxBodyBytes packs.
+const entriesPerKey = 4
 
-// parseKeySet builds a keySet from a JWK Set document. Keys that cannot be
-// parsed or are not fit for signature verification are skipped, as RFC 7517
-// §5 asks ("implementations SHOULD ignore JWKs within a JWK Set that use
-// "kty" values that are not understood"); at most maxKeys usable keys are
-// kept, in document order. A document with no usable key is an error.
+// parseKeySet builds a keySet from a JWK Set document (RFC 7517 §5). Keys
+// that cannot be parsed or are not fit for signature verification are
+// skipped, as RFC 7517 §5 asks ("implementations SHOULD ignore JWKs within
+// a JWK Set that use "kty" values that are not understood"); at most
+// maxKeys usable keys are kept, in document order, and at most
+// entriesPerKey×maxKeys entries are examined: the rest of the document is
+// not read. A document with no usable key is an error.
 func parseKeySet(body []byte, maxKeys int) (*keySet, error) {
-	var doc document
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("jwkscache: key set is not a JWK Set document: %w", err)
-	}
-	if doc.Keys == nil {
-		return nil, errors.New(`jwkscache: key set document has no "keys" array`)
+	entries, more, err := keyEntries(body, entriesPerKey*maxKeys)
+	if err != nil {
+		return nil, err
 	}
 	s := &keySet{byKID: make(map[string][]*key), single: make(map[string]*key)}
+	if more {
+		s.skip(fmt.Sprintf("entries from %d on: not examined (at most 4×MaxKeys are)", len(entries)))
+	}
 	var all []*key
-	for i, raw := range doc.Keys {
+	for i, raw := range entries {
 		if len(all) == maxKeys {
-			s.skip(fmt.Sprintf("%d keys past the first %d usable ones (MaxKeys)", len(doc.Keys)-i, maxKeys))
+			s.skip(fmt.Sprintf("entries from %d on: past the first %d usable keys (MaxKeys)", i, maxKeys))
 			break
 		}
 		k, reason := parseKey(raw)
@@ -145,16 +151,77 @@ func parseKeySet(body []byte, maxKeys int) (*keySet, error) {
 		all = append(all, k)
 	}
 	if len(all) == 0 {
-		return nil, fmt.Errorf("jwkscache: key set has no usable key (%d in the document)", len(doc.Keys))
+		return nil, fmt.Errorf("jwkscache: key set has no usable key (%d entries examined)", len(entries))
 	}
 	s.index(all)
 	return s, nil
+}
+
+// keyEntries reads the "keys" array of a JWK Set document, at most limit
+// entries of it, each kept raw so that one malformed key cannot fail the
+// others. more reports entries past the limit, which are not read.
+func keyEntries(body []byte, limit int) (entries []json.RawMessage, more bool, err error) {
+	if !json.Valid(body) {
+		return nil, false, errors.New("jwkscache: key set is not a JWK Set document: not valid JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false, errors.New("jwkscache: key set is not a JWK Set document: not a JSON object")
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, false, fmt.Errorf("jwkscache: key set is not a JWK Set document: %w", err)
+		}
+		if name, _ := t.(string); name != "keys" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, false, fmt.Errorf("jwkscache: key set is not a JWK Set document: %w", err)
+			}
+			continue
+		}
+		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+			return nil, false, errors.New(`jwkscache: key set document's "keys" is not an array`)
+		}
+		entries = []json.RawMessage{}
+		for dec.More() {
+			if len(entries) == limit {
+				return entries, true, nil
+			}
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, false, fmt.Errorf("jwkscache: key set entry %d is not JSON: %w", len(entries), err)
+			}
+			entries = append(entries, raw)
+		}
+		return entries, false, nil
+	}
+	return nil, false, errors.New(`jwkscache: key set document has no "keys" array`)
 }
 
 func (s *keySet) skip(reason string) {
 	if len(s.skipped) < maxSkipReasons {
 		s.skipped = append(s.skipped, reason)
 	}
+}
+
+// kidList names at most five of the kids held, for error messages.
+func (s *keySet) kidList() string {
+	const most = 5
+	if len(s.kids) == 0 {
+		return "no named keys"
+	}
+	var b strings.Builder
+	for i, kid := range s.kids[:min(len(s.kids), most)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(kid))
+	}
+	if len(s.kids) > most {
+		fmt.Fprintf(&b, " and %d more", len(s.kids)-most)
+	}
+	return b.String()
 }
 
 // index fills byKID, kids and single from the usable keys.

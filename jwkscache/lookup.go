@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/sync/singleflight"
 )
 
 // Key returns the public key for a token whose header has kid and alg: an
@@ -15,22 +14,25 @@ import (
 // golang-jwt verifies with.
 //
 // The key must fit alg: a JWK "alg" must equal it (RFC 7517 §4.4), RS* and
-// PS* need RSA, ES256/ES384/ES512 need P-256/P-384/P-521, EdDSA needs
-// Ed25519; otherwise the error wraps [ErrAlgMismatch]. A token without kid
-// (kid == "") gets the one key without kid that fits alg, if there is
+// PS* need RSA, ES256/ES384/ES512 need P-256/P-384/P-521, EdDSA and Ed25519
+// need Ed25519; otherwise the error wraps [ErrAlgMismatch]. A token without
+// kid (kid == "") gets the one key without kid that fits alg, if there is
 // exactly one; a named key is never used for it, and no key is ever tried
 // by guessing.
 //
-// A kid not in the set starts one fetch, shared by all callers, if no fetch
-// started within Config.UnknownKIDCooldown; the caller waits for it (bounded
-// by ctx) and gets the key if the issuer now publishes it. Within the
-// cooldown the lookup fails at once with [ErrKeyNotFound] and one fetch is
-// scheduled for when the cooldown ends. A kid that the last successful fetch
-// did not find fails at once until the next successful fetch.
+// A kid not in the set joins the fetch in flight, or starts one if no
+// fetch triggered by an unknown kid started within
+// Config.UnknownKIDCooldown, and waits for it, at most Config.UnknownKIDWait
+// and never past ctx. If the fetch brings the kid, the key is returned: an
+// issuer that signs with a new key the moment it publishes it loses no
+// request. Within the cooldown the lookup fails at once and one fetch is
+// scheduled for when the cooldown ends.
 //
-// Errors wrap [ErrKeyNotFound] when the token is at fault and
-// [ErrUnavailable] when no usable key set is held or ctx ended while
-// waiting for a fetch.
+// Errors wrap [ErrKeyNotFound] when the token is at fault: its kid is not
+// in a key set fetched successfully since it was first asked for, or within
+// the cooldown after such a fetch. They wrap [ErrUnavailable] when the key
+// could not be looked for: no usable key set is held, the refresh failed or
+// did not finish within the wait, or ctx ended.
 func (c *Cache) Key(ctx context.Context, kid, alg string) (any, error) {
 	if len(kid) > maxKIDLen {
 		return nil, errKIDTooLong
@@ -49,80 +51,91 @@ func (c *Cache) Key(ctx context.Context, kid, alg string) (any, error) {
 			return k, err
 		}
 	}
-	return c.waitForKey(ctx, kid, alg, kind, now)
+	return c.waitForKey(ctx, kid, alg, kind)
 }
 
 // waitForKey handles a kid missing from the set, or a lookup with no usable
-// set at all: wait for one collapsed fetch if the cooldown allows, else fail
-// at once.
-func (c *Cache) waitForKey(ctx context.Context, kid, alg string, kind keyKind, now time.Time) (any, error) {
-	ch, err := c.admit(now, kid)
-	if ch == nil {
-		return nil, err
-	}
-	select {
-	case r := <-ch:
-		return c.lookupAfterFetch(kid, alg, kind, r.Err)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("jwkscache: stopped waiting for the key set: %w: %w", ErrUnavailable, context.Cause(ctx))
+// set at all. It waits for at most two fetches, within one UnknownKIDWait:
+// when the fetch it joined was not started for an unknown kid, that fetch
+// may have begun before the issuer published the key, so one fetch of its
+// own follows if the cooldown allows.
+func (c *Cache) waitForKey(ctx context.Context, kid, alg string, kind keyKind) (any, error) {
+	timer := time.NewTimer(c.cfg.UnknownKIDWait)
+	defer timer.Stop()
+	for attempt := 0; ; attempt++ {
+		f, k, err := c.admit(kid, alg, kind)
+		if f == nil {
+			return k, err
+		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("jwkscache: stopped waiting for the key set refresh for kid %s: %w: %w", quote(kid), ErrUnavailable, context.Cause(ctx))
+		case <-timer.C:
+			return nil, fmt.Errorf("jwkscache: the key set refresh for kid %s did not finish within %v: %w", quote(kid), c.cfg.UnknownKIDWait, ErrUnavailable)
+		}
+		s := c.keys.Load()
+		if !s.usable(c.cfg.Now()) {
+			return nil, c.unavailable(s)
+		}
+		k, err = s.lookup(kid, alg, kind)
+		switch {
+		case !errors.Is(err, errUnknownKID):
+			return k, err
+		case f.err != nil:
+			return nil, fmt.Errorf("jwkscache: kid %s is not in the key set held, and its refresh failed: %w: %w", quote(kid), ErrUnavailable, f.err)
+		case f.triggered || attempt > 0:
+			return nil, unknownKID(kid, s)
+		}
 	}
 }
 
-// admit decides, under one lock, whether a lookup that missed may wait for
-// a fetch. It returns the fetch's channel, or nil and the error to return.
-func (c *Cache) admit(now time.Time, kid string) (<-chan singleflight.Result, error) {
+// admit decides, under one lock, what a lookup that missed does: wait for
+// the returned fetch (in flight, or started now), or return the key or
+// error given at once.
+func (c *Cache) admit(kid, alg string, kind keyKind) (*flight, any, error) {
+	now := c.cfg.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.keys.Load()
 	usable := s.usable(now)
 	if usable && s.byKID[kid] != nil {
 		// A fetch finished between the caller's miss and this lock and
-		// brought the kid: look again rather than report a cooldown.
-		return fetchDone, nil
+		// brought the kid: use it rather than wait or report a cooldown.
+		k, err := s.lookup(kid, alg, kind)
+		return nil, k, err
 	}
-	if usable && c.neg.has(kid, s.gen) {
-		return nil, errKnownMissing
-	}
-	if ch := c.joinLocked(now, false); ch != nil {
-		return ch, nil
+	switch {
+	case c.flight != nil:
+		return c.flight, nil, nil
+	case c.closed && usable:
+		return nil, nil, unknownKID(kid, s)
+	case c.closed:
+		return nil, nil, c.unavailableLocked(s)
+	case c.lastTriggered.IsZero() || now.Sub(c.lastTriggered) >= c.cfg.UnknownKIDCooldown:
+		return c.startLocked(now, true), nil, nil
 	}
 	c.deferLocked()
 	switch {
-	case usable && c.closed:
-		return nil, errUnknownKID
-	case usable:
-		return nil, errCoolingDown
+	case !usable:
+		return nil, nil, c.unavailableLocked(s)
+	case c.lastErr != nil:
+		return nil, nil, fmt.Errorf("jwkscache: kid %s is not in the key set held, and the last refresh failed: %w: %w", quote(kid), ErrUnavailable, c.lastErr)
 	}
-	return nil, c.unavailableLocked(s)
+	return nil, nil, fmt.Errorf("%w (refresh cooling down until %s)", unknownKID(kid, s), c.lastTriggered.Add(c.cfg.UnknownKIDCooldown).UTC().Format(time.RFC3339))
 }
 
-// fetchDone stands for a fetch that has already ended: receiving from it
-// at once yields a zero Result, and the caller looks the kid up again.
-var fetchDone = func() <-chan singleflight.Result {
-	ch := make(chan singleflight.Result)
-	close(ch)
-	return ch
-}()
+// unknownKID is the error for a kid that a good key set does not hold. It
+// names the kids held, never key material.
+func unknownKID(kid string, s *keySet) error {
+	return fmt.Errorf("jwkscache: kid %s is not in the key set (it holds %s): %w", quote(kid), s.kidList(), errUnknownKID)
+}
 
-// lookupAfterFetch looks kid up again once the fetch the caller waited for
-// has ended. A kid that a successful fetch did not find is remembered.
-func (c *Cache) lookupAfterFetch(kid, alg string, kind keyKind, fetchErr error) (any, error) {
-	now := c.cfg.Now()
+// unavailable is unavailableLocked for callers that do not hold c.mu.
+func (c *Cache) unavailable(s *keySet) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := c.keys.Load()
-	if !s.usable(now) {
-		return nil, c.unavailableLocked(s)
-	}
-	k, err := s.lookup(kid, alg, kind)
-	if !errors.Is(err, errUnknownKID) {
-		return k, err
-	}
-	if fetchErr != nil {
-		return nil, fmt.Errorf("%w (refresh failed: %w)", errUnknownKID, fetchErr)
-	}
-	c.neg.add(kid, s.gen)
-	return nil, errUnknownKID
+	return c.unavailableLocked(s)
 }
 
 // unavailableLocked is the error for a lookup with no usable set: why, and

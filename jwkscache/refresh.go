@@ -4,58 +4,52 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
-// fetchKey is the one singleflight key: all fetches of a Cache collapse.
-const fetchKey = "jwks"
+// flight is one fetch in progress. Everyone who needs a fresher key set
+// while it runs waits on done instead of fetching again.
+type flight struct {
+	done      chan struct{}      // closed once the outcome is installed
+	err       error              // the fetch's error; read only after done is closed
+	triggered bool               // started for an unknown kid (it counts for the cooldown)
+	cancel    context.CancelFunc // ends the fetch; called by Close
+}
 
-// joinLocked returns the channel on which the fetch in flight reports, and
-// starts one if none is in flight and either force is set or the cooldown
-// since the last fetch has passed. It returns nil when no fetch may run.
-// c.mu must be held: the decision and the start are one step, so concurrent
-// callers cannot both start a fetch.
-func (c *Cache) joinLocked(now time.Time, force bool) <-chan singleflight.Result {
-	if c.closed {
-		return nil
+// startLocked starts a fetch on a context of its own, never a caller's, so
+// that a cancelled request cannot cancel a fetch others wait for. c.mu must
+// be held and no fetch may be in flight.
+func (c *Cache) startLocked(now time.Time, triggered bool) *flight {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.FetchTimeout)
+	f := &flight{done: make(chan struct{}), triggered: triggered, cancel: cancel}
+	c.flight = f
+	c.lastAttempt = now
+	if triggered {
+		c.lastTriggered = now
 	}
-	if !c.inflight {
-		if !force && now.Sub(c.lastAttempt) < c.cfg.UnknownKIDCooldown {
-			return nil
+	c.pending = false // whatever the pending refresh wanted, this fetch will see
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer cancel()
+		set, ttl, err := c.fetch(ctx)
+		c.record(f, set, ttl, err)
+		if c.cfg.OnFetch != nil {
+			c.cfg.OnFetch(err)
 		}
-		c.inflight = true
-		c.lastAttempt = now
-		c.pendingAt = time.Time{} // this fetch is the one that was put off
-		c.fetches.Add(1)
-	}
-	return c.group.DoChan(fetchKey, c.runFetch)
+	}()
+	return f
 }
 
-// runFetch is the singleflight function. It runs on a context of its own
-// (cancelled only by Close), never on the context of a waiting caller, so a
-// cancelled request cannot cancel a fetch that others wait for.
-func (c *Cache) runFetch() (any, error) {
-	defer c.fetches.Done()
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.FetchTimeout)
-	defer cancel()
-	set, ttl, err := c.fetch(ctx)
-	c.record(set, ttl, err)
-	if c.afterFetch != nil {
-		c.afterFetch(err)
-	}
-	return nil, err
-}
-
-// record installs the outcome of a fetch. A good set replaces the old one;
+// record installs the outcome of fetch f. A good set replaces the old one;
 // a failure keeps the old one (stale-if-error) and schedules a retry with
-// backoff. Either way the fetch is no longer in flight.
-func (c *Cache) record(set *keySet, ttl time.Duration, err error) {
+// backoff. Either way f ends and no fetch is in flight.
+func (c *Cache) record(f *flight, set *keySet, ttl time.Duration, err error) {
 	now := c.cfg.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.inflight = false
-	c.group.Forget(fetchKey) // a later join starts a new fetch, never joins this finished one
+	c.flight = nil
+	f.err = err
+	close(f.done)
 	if err != nil {
 		c.lastErr = err
 		c.failures++
@@ -71,7 +65,6 @@ func (c *Cache) record(set *keySet, ttl time.Duration, err error) {
 		set.gen = old.gen + 1
 	}
 	c.keys.Store(set)
-	c.neg.reset()
 	c.lastErr = nil
 	c.failures = 0
 	c.nextPeriodic = set.freshUntil
@@ -79,23 +72,23 @@ func (c *Cache) record(set *keySet, ttl time.Duration, err error) {
 }
 
 // backoffLocked is the retry delay after c.failures failures in a row:
-// MinRefreshInterval doubled per failure, at most MaxRefreshInterval.
+// MinRefreshInterval doubled per failure, at most MaxRetryInterval.
 func (c *Cache) backoffLocked() time.Duration {
 	d := c.cfg.MinRefreshInterval
-	for i := 1; i < c.failures && d < c.cfg.MaxRefreshInterval; i++ {
+	for i := 1; i < c.failures && d < c.cfg.MaxRetryInterval; i++ {
 		d *= 2
 	}
-	return min(d, c.cfg.MaxRefreshInterval)
+	return min(d, c.cfg.MaxRetryInterval)
 }
 
-// deferLocked schedules one refresh for when the cooldown ends, unless one
-// is already pending: an unknown kid met during the cooldown is looked for
-// then, in the background, without making its request wait.
+// deferLocked asks for one fetch when the cooldown ends: an unknown kid met
+// during the cooldown is looked for then, in the background, without making
+// its request wait.
 func (c *Cache) deferLocked() {
-	if c.closed || !c.pendingAt.IsZero() {
+	if c.closed || c.pending {
 		return
 	}
-	c.pendingAt = c.lastAttempt.Add(c.cfg.UnknownKIDCooldown)
+	c.pending = true
 	c.setDueLocked()
 }
 
@@ -103,8 +96,8 @@ func (c *Cache) deferLocked() {
 // it re-arms its timer.
 func (c *Cache) setDueLocked() {
 	c.dueAt = c.nextPeriodic
-	if !c.pendingAt.IsZero() && c.pendingAt.Before(c.dueAt) {
-		c.dueAt = c.pendingAt
+	if at := c.lastTriggered.Add(c.cfg.UnknownKIDCooldown); c.pending && at.Before(c.dueAt) {
+		c.dueAt = at
 	}
 	c.due.Store(c.dueAt.UnixNano())
 	c.kick()
@@ -124,7 +117,7 @@ func (c *Cache) kick() {
 // cfg.Now, and Key kicks the loop when it sees a fetch is due, so a fake
 // clock drives it too.
 func (c *Cache) loop() {
-	defer close(c.done)
+	defer c.wg.Done()
 	timer := time.NewTimer(c.untilDue())
 	defer timer.Stop()
 	for {
@@ -135,12 +128,9 @@ func (c *Cache) loop() {
 		case <-c.wake:
 		}
 		if now := c.cfg.Now(); now.UnixNano() >= c.due.Load() {
-			c.mu.Lock()
-			ch := c.joinLocked(now, true)
-			c.mu.Unlock()
-			if ch != nil {
+			if f := c.join(now, true); f != nil {
 				select {
-				case <-ch:
+				case <-f.done:
 				case <-c.stop:
 					return
 				}
@@ -148,6 +138,21 @@ func (c *Cache) loop() {
 		}
 		timer.Reset(c.untilDue())
 	}
+}
+
+// join returns the fetch in flight, or starts one, or returns nil after
+// Close. A fetch the loop starts for a pending unknown-kid refresh counts
+// as triggered for the cooldown.
+func (c *Cache) join(now time.Time, fromLoop bool) *flight {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.flight != nil:
+		return c.flight
+	case c.closed:
+		return nil
+	}
+	return c.startLocked(now, fromLoop && c.pending)
 }
 
 // untilDue is the real time to sleep before looking at the clock again.
@@ -161,59 +166,14 @@ func (c *Cache) untilDue() time.Duration {
 // cancelled ctx returns at once and leaves the fetch running for others.
 // After [Cache.Close] it returns [ErrClosed].
 func (c *Cache) Refresh(ctx context.Context) error {
-	now := c.cfg.Now()
-	c.mu.Lock()
-	ch := c.joinLocked(now, true)
-	c.mu.Unlock()
-	if ch == nil {
+	f := c.join(c.cfg.Now(), false)
+	if f == nil {
 		return ErrClosed
 	}
 	select {
-	case r := <-ch:
-		return r.Err
+	case <-f.done:
+		return f.err
 	case <-ctx.Done():
 		return fmt.Errorf("jwkscache: stopped waiting for refresh: %w", context.Cause(ctx))
 	}
 }
-
-// negCache remembers kids that a successful fetch did not find. Each entry
-// is tagged with the generation of the set it was missing from, and counts
-// only while that set is current. It holds at most size kids; the oldest
-// is dropped first. Guarded by Cache.mu.
-type negCache struct {
-	size int
-	gen  map[string]uint64
-	ring []string // insertion order, for eviction
-	next int      // ring index to overwrite once full
-}
-
-func (n *negCache) has(kid string, gen uint64) bool {
-	g, ok := n.gen[kid]
-	return ok && g == gen
-}
-
-func (n *negCache) add(kid string, gen uint64) {
-	if n.gen == nil {
-		n.gen = make(map[string]uint64)
-	}
-	if _, ok := n.gen[kid]; ok {
-		n.gen[kid] = gen
-		return
-	}
-	if len(n.ring) < n.size {
-		n.ring = append(n.ring, kid)
-	} else {
-		delete(n.gen, n.ring[n.next])
-		n.ring[n.next] = kid
-		n.next = (n.next + 1) % n.size
-	}
-	n.gen[kid] = gen
-}
-
-func (n *negCache) reset() {
-	clear(n.gen)
-	n.ring = n.ring[:0]
-	n.next = 0
-}
-
-func (n *negCache) len() int { return len(n.gen) }

@@ -150,16 +150,29 @@ func TestE2EBehaviourTableJWT(t *testing.T) {
 	alice := issuertest.TokenRequest{Subject: issuertest.Alice, Scopes: []string{"orders:read"}}
 	rows := commonRows(iss.AccessToken(alice), iss.AccessToken(issuertest.TokenRequest{Subject: issuertest.Alice}))
 	rows = append(rows,
-		row{name: "malformed jwt", auth: []string{"Bearer not.a.jwt"}, wantStatus: 401, wantAuth: invalidToken("the access token is invalid")},
+		row{name: "malformed jwt", auth: []string{"Bearer not.a.jwt"}, wantStatus: 401, wantAuth: invalidToken("the access token is malformed")},
 		row{name: "expired token replayed", auth: []string{"Bearer " + iss.ExpiredToken(alice)}, wantStatus: 401, wantAuth: invalidToken("the access token expired")},
 		row{name: "id token as access token", auth: []string{"Bearer " + iss.IDTokenAsAccessToken(alice)}, wantStatus: 401, wantAuth: invalidToken("the token is not an access token")},
 	)
+	// Each refusal names the check that failed, never the values.
+	described := map[string]string{
+		"not yet valid":                   "the token is not valid yet",
+		"wrong audience":                  "the token's audience is not this API",
+		"wrong issuer":                    "the token's issuer is not trusted by this API",
+		"signed by a key not in the jwks": "the token's signature is not valid",
+		"alg none":                        "the token's algorithm is not allowed",
+		"hs256 keyed with the public key": "the token's algorithm is not allowed",
+	}
 	for _, bad := range iss.BadTokens(alice) {
 		switch bad.Name {
 		case "expired", "id token as access token":
 			continue // above, with their own description
 		}
-		rows = append(rows, row{name: bad.Name, auth: []string{"Bearer " + bad.Token}, wantStatus: 401, wantAuth: invalidToken("the access token is invalid")})
+		desc, ok := described[bad.Name]
+		if !ok {
+			desc = "the access token is invalid"
+		}
+		rows = append(rows, row{name: bad.Name, auth: []string{"Bearer " + bad.Token}, wantStatus: 401, wantAuth: invalidToken(desc)})
 	}
 	check(t, url, rows)
 }

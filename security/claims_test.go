@@ -32,20 +32,20 @@ func TestClaimAttacks(t *testing.T) {
 		{"exp an hour ago: a replayed token", map[string]any{"exp": now.Add(-time.Hour).Unix()}, expired},
 		{"exp equal to now once the leeway is counted (RFC 7519 §4.1.4: on or after)", map[string]any{"exp": now.Add(-leeway).Unix()}, expired},
 		{"exp one second beyond the leeway", map[string]any{"exp": now.Add(-leeway - time.Second).Unix()}, expired},
-		{"exp as a string", map[string]any{"exp": "9999999999"}, invalidToken},
+		{"exp as a string", map[string]any{"exp": "9999999999"}, malformedToken},
 		{"exp as null", map[string]any{"exp": json.RawMessage("null")}, invalidToken},
 		{"exp hugely negative", map[string]any{"exp": -1e300}, expired},
-		{"nbf in the future beyond the leeway (RFC 7519 §4.1.5)", map[string]any{"nbf": now.Add(leeway + time.Second).Unix()}, invalidToken},
-		{"iat in the future beyond the leeway", map[string]any{"iat": now.Add(leeway + time.Second).Unix()}, invalidToken},
-		{"iss of another issuer (RFC 9068 §4)", map[string]any{"iss": issuertest.WrongIssuer}, invalidToken},
-		{"iss with a trailing slash", map[string]any{"iss": s.iss.URL + "/"}, invalidToken},
-		{"iss differing in case", map[string]any{"iss": strings.ToUpper(s.iss.URL)}, invalidToken},
-		{"iss missing", map[string]any{"iss": nil}, invalidToken},
-		{"aud missing (RFC 9068 §4)", map[string]any{"aud": nil}, invalidToken},
-		{"aud of another API", map[string]any{"aud": issuertest.WrongAudience}, invalidToken},
-		{"aud an array without us", map[string]any{"aud": []string{issuertest.WrongAudience, "https://third.example.test"}}, invalidToken},
-		{"aud a number", map[string]any{"aud": 42}, invalidToken},
-		{"aud an array holding a number", map[string]any{"aud": []any{42}}, invalidToken},
+		{"nbf in the future beyond the leeway (RFC 7519 §4.1.5)", map[string]any{"nbf": now.Add(leeway + time.Second).Unix()}, notYetValid},
+		{"iat in the future beyond the leeway", map[string]any{"iat": now.Add(leeway + time.Second).Unix()}, notYetValid},
+		{"iss of another issuer (RFC 9068 §4)", map[string]any{"iss": issuertest.WrongIssuer}, wrongIssuer},
+		{"iss with a trailing slash", map[string]any{"iss": s.iss.URL + "/"}, wrongIssuer},
+		{"iss differing in case", map[string]any{"iss": strings.ToUpper(s.iss.URL)}, wrongIssuer},
+		{"iss missing", map[string]any{"iss": nil}, wrongIssuer},
+		{"aud missing (RFC 9068 §4)", map[string]any{"aud": nil}, wrongAudience},
+		{"aud of another API", map[string]any{"aud": issuertest.WrongAudience}, wrongAudience},
+		{"aud an array without us", map[string]any{"aud": []string{issuertest.WrongAudience, "https://third.example.test"}}, wrongAudience},
+		{"aud a number", map[string]any{"aud": 42}, malformedToken},
+		{"aud an array holding a number", map[string]any{"aud": []any{42}}, malformedToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +89,6 @@ func TestExpiredTokenWithBadSignatureReportsTheSignature(t *testing.T) {
 	if !errors.Is(err, jwt.ErrTokenSignatureInvalid) || errors.Is(err, jwt.ErrTokenExpired) {
 		t.Fatalf("Verify() error = %v, want a signature error and not an expiry", err)
 	}
-	s.refuses(t, forged, invalidToken)
+	s.refuses(t, forged, badSignature)
 	s.refuses(t, tok, expired) // the genuine token is expired
 }

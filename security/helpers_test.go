@@ -28,6 +28,12 @@ import (
 const (
 	chBare         = `Bearer`
 	chInvalid      = `Bearer error="invalid_token", error_description="the access token is invalid"`
+	chBadSignature = `Bearer error="invalid_token", error_description="the token's signature is not valid"`
+	chAlgorithm    = `Bearer error="invalid_token", error_description="the token's algorithm is not allowed"`
+	chMalformedTok = `Bearer error="invalid_token", error_description="the access token is malformed"`
+	chWrongIssuer  = `Bearer error="invalid_token", error_description="the token's issuer is not trusted by this API"`
+	chWrongAud     = `Bearer error="invalid_token", error_description="the token's audience is not this API"`
+	chNotYetValid  = `Bearer error="invalid_token", error_description="the token is not valid yet"`
 	chExpired      = `Bearer error="invalid_token", error_description="the access token expired"`
 	chNotAccess    = `Bearer error="invalid_token", error_description="the token is not an access token"`
 	chTooLarge     = `Bearer error="invalid_token", error_description="the access token is too large"`
@@ -51,15 +57,26 @@ var (
 	expired      = want{verifier.ErrTokenExpired, http.StatusUnauthorized, chExpired}
 	notAccess    = want{verifier.ErrNotAccessToken, http.StatusUnauthorized, chNotAccess}
 	unavailable  = want{verifier.ErrUnavailable, http.StatusServiceUnavailable, chNoChallenge}
+	// The finer classes of invalid_token: the description names the check
+	// that failed, never its values.
+	badSignature   = want{verifier.ErrBadSignature, http.StatusUnauthorized, chBadSignature}
+	algNotAllowed  = want{verifier.ErrAlgorithmNotAllowed, http.StatusUnauthorized, chAlgorithm}
+	malformedToken = want{verifier.ErrMalformedToken, http.StatusUnauthorized, chMalformedTok}
+	wrongIssuer    = want{verifier.ErrWrongIssuer, http.StatusUnauthorized, chWrongIssuer}
+	wrongAudience  = want{verifier.ErrWrongAudience, http.StatusUnauthorized, chWrongAud}
+	notYetValid    = want{verifier.ErrNotYetValid, http.StatusUnauthorized, chNotYetValid}
 	// malformedHTTP is a token the verifier refuses as invalid but whose
 	// characters the middleware already refuses as a malformed credential
 	// (RFC 6750 §2.1 b64token), before any verifier runs.
-	malformedHTTP = want{verifier.ErrInvalidToken, http.StatusBadRequest, chMalformed}
+	malformedHTTP = want{verifier.ErrMalformedToken, http.StatusBadRequest, chMalformed}
 )
 
 // sentinels are the verifier's classes, most specific first.
 var sentinels = []error{
-	verifier.ErrTokenExpired, verifier.ErrNotAccessToken, verifier.ErrInvalidToken,
+	verifier.ErrTokenExpired, verifier.ErrNotAccessToken, verifier.ErrBadSignature,
+	verifier.ErrAlgorithmNotAllowed, verifier.ErrMalformedToken, verifier.ErrWrongIssuer,
+	verifier.ErrWrongAudience, verifier.ErrNotYetValid, verifier.ErrSenderConstrained,
+	verifier.ErrInvalidToken,
 	verifier.ErrUnavailable, verifier.ErrNoToken, verifier.ErrInvalidRequest,
 }
 

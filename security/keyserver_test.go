@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/issuertest"
-	"github.com/tokengate/tokengate/jwkscache"
 	"github.com/tokengate/tokengate/verifier"
 )
 
@@ -164,6 +163,6 @@ func (s *issuerSetup) claims(changes map[string]any) map[string]any {
 	return c
 }
 
-// cooldownPassed moves a clock past the key set's unknown-kid cooldown
-// (jwkscache.DefaultUnknownKIDCooldown), after which a fetch is allowed.
-const cooldownPassed = jwkscache.DefaultUnknownKIDCooldown + time.Second
+// cooldownPassed moves a clock past the key set's default unknown-kid
+// cooldown (30s), after which a fetch is allowed.
+const cooldownPassed = 30*time.Second + time.Second

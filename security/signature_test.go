@@ -22,42 +22,42 @@ func TestSignatureAndAlgorithmAttacks(t *testing.T) {
 		fixture string
 		want    want
 	}{
-		{"alg none (RFC 8725 §3.1)", "alg-none", invalidToken},
-		{"alg None", "alg-None", invalidToken},
-		{"alg NONE", "alg-NONE", invalidToken},
-		{"alg nOnE", "alg-nOnE", invalidToken},
-		{"valid token with its signature stripped", "signature-stripped", invalidToken},
+		{"alg none (RFC 8725 §3.1)", "alg-none", algNotAllowed},
+		{"alg None", "alg-None", algNotAllowed},
+		{"alg NONE", "alg-NONE", algNotAllowed},
+		{"alg nOnE", "alg-nOnE", algNotAllowed},
+		{"valid token with its signature stripped", "signature-stripped", malformedToken},
 
-		{"HS256 keyed with the issuer's public key as PEM (RFC 8725 §2.1)", "hs256-keyed-with-public-key-pem", invalidToken},
-		{"HS256 keyed with the issuer's public key as DER", "hs256-keyed-with-public-key-der", invalidToken},
-		{"HS256 keyed with the issuer's public key as JWK", "hs256-keyed-with-public-key-jwk", invalidToken},
-		{"HS256 keyed with the issuer's raw modulus", "hs256-keyed-with-public-key-modulus", invalidToken},
-		{"HS384 keyed with the issuer's public key as PEM", "hs384-keyed-with-public-key-pem", invalidToken},
-		{"HS384 keyed with the issuer's public key as DER", "hs384-keyed-with-public-key-der", invalidToken},
-		{"HS384 keyed with the issuer's public key as JWK", "hs384-keyed-with-public-key-jwk", invalidToken},
-		{"HS384 keyed with the issuer's raw modulus", "hs384-keyed-with-public-key-modulus", invalidToken},
-		{"HS512 keyed with the issuer's public key as PEM", "hs512-keyed-with-public-key-pem", invalidToken},
-		{"HS512 keyed with the issuer's public key as DER", "hs512-keyed-with-public-key-der", invalidToken},
-		{"HS512 keyed with the issuer's public key as JWK", "hs512-keyed-with-public-key-jwk", invalidToken},
-		{"HS512 keyed with the issuer's raw modulus", "hs512-keyed-with-public-key-modulus", invalidToken},
+		{"HS256 keyed with the issuer's public key as PEM (RFC 8725 §2.1)", "hs256-keyed-with-public-key-pem", algNotAllowed},
+		{"HS256 keyed with the issuer's public key as DER", "hs256-keyed-with-public-key-der", algNotAllowed},
+		{"HS256 keyed with the issuer's public key as JWK", "hs256-keyed-with-public-key-jwk", algNotAllowed},
+		{"HS256 keyed with the issuer's raw modulus", "hs256-keyed-with-public-key-modulus", algNotAllowed},
+		{"HS384 keyed with the issuer's public key as PEM", "hs384-keyed-with-public-key-pem", algNotAllowed},
+		{"HS384 keyed with the issuer's public key as DER", "hs384-keyed-with-public-key-der", algNotAllowed},
+		{"HS384 keyed with the issuer's public key as JWK", "hs384-keyed-with-public-key-jwk", algNotAllowed},
+		{"HS384 keyed with the issuer's raw modulus", "hs384-keyed-with-public-key-modulus", algNotAllowed},
+		{"HS512 keyed with the issuer's public key as PEM", "hs512-keyed-with-public-key-pem", algNotAllowed},
+		{"HS512 keyed with the issuer's public key as DER", "hs512-keyed-with-public-key-der", algNotAllowed},
+		{"HS512 keyed with the issuer's public key as JWK", "hs512-keyed-with-public-key-jwk", algNotAllowed},
+		{"HS512 keyed with the issuer's raw modulus", "hs512-keyed-with-public-key-modulus", algNotAllowed},
 
 		{"RS256 signed by the RSA key under the kid of the EC key (RFC 7517 §4.1 kty)", "rs256-under-kid-of-ec-key", invalidToken},
 		{"ES256 signed by the EC key under the kid of the RSA key", "es256-under-kid-of-rsa-key", invalidToken},
 		{"RS512 against a key whose JWK says RS256 (RFC 7517 §4.4)", "rs512-for-key-declared-rs256", invalidToken},
 		{"PS256 against a key whose JWK says RS256", "ps256-for-key-declared-rs256", invalidToken},
 
-		{"ECDSA signature one byte long (RFC 7518 §3.4 R||S of 64 bytes)", "es256-signature-65-bytes", invalidToken},
-		{"ECDSA signature one byte short", "es256-signature-63-bytes", invalidToken},
-		{"ECDSA signature r = s = 0 (CVE-2022-21449)", "es256-signature-r-s-zero", invalidToken},
-		{"ECDSA signature DER-encoded instead of R||S", "es256-signature-der-encoded", invalidToken},
+		{"ECDSA signature one byte long (RFC 7518 §3.4 R||S of 64 bytes)", "es256-signature-65-bytes", badSignature},
+		{"ECDSA signature one byte short", "es256-signature-63-bytes", badSignature},
+		{"ECDSA signature r = s = 0 (CVE-2022-21449)", "es256-signature-r-s-zero", badSignature},
+		{"ECDSA signature DER-encoded instead of R||S", "es256-signature-der-encoded", badSignature},
 
-		{"header modified under a valid signature", "modified-header", invalidToken},
-		{"payload modified under a valid signature", "modified-payload", invalidToken},
-		{"signature modified", "modified-signature", invalidToken},
+		{"header modified under a valid signature", "modified-header", badSignature},
+		{"payload modified under a valid signature", "modified-payload", badSignature},
+		{"signature modified", "modified-signature", badSignature},
 
-		{"two segments", "segments-2", invalidToken},
-		{"four segments", "segments-4", invalidToken},
-		{"five segments: a JWE (RFC 7516)", "segments-5-jwe", invalidToken},
+		{"two segments", "segments-2", malformedToken},
+		{"four segments", "segments-4", malformedToken},
+		{"five segments: a JWE (RFC 7516)", "segments-5-jwe", malformedToken},
 		{"JWS JSON serialization, flattened (RFC 7515 §7.2.2)", "jws-json-flattened", malformedHTTP},
 		{"JWS JSON serialization, general (RFC 7515 §7.2.1)", "jws-json-general", malformedHTTP},
 	}
@@ -83,7 +83,7 @@ func TestPublicKeyAsHMACSecretEvenWithHMACAllowed(t *testing.T) {
 	for _, alg := range []string{"hs256", "hs384", "hs512"} {
 		for _, enc := range []string{"pem", "der", "jwk", "modulus"} {
 			t.Run(alg+" "+enc, func(t *testing.T) {
-				f.refuses(t, token(t, alg+"-keyed-with-public-key-"+enc), invalidToken)
+				f.refuses(t, token(t, alg+"-keyed-with-public-key-"+enc), badSignature)
 			})
 		}
 	}
@@ -102,7 +102,7 @@ func TestSignatureEncodingIsCanonical(t *testing.T) {
 	last := strings.IndexByte(alphabet, valid[len(valid)-1])
 	for spare := 1; spare < 16; spare++ { // 256 bytes: the last character carries 2 bits and 4 spare ones
 		respelled := valid[:len(valid)-1] + string(alphabet[last^spare])
-		f.refuses(t, respelled, invalidToken)
+		f.refuses(t, respelled, malformedToken)
 	}
 	// Decoders skip CR and LF too; no header can carry them, but Verify
 	// is also called directly.
@@ -112,6 +112,6 @@ func TestSignatureEncodingIsCanonical(t *testing.T) {
 		if c != nil {
 			t.Fatalf("Verify(signature with %q inside) accepted it", nl)
 		}
-		wantSentinel(t, "Verify()", err, verifier.ErrInvalidToken)
+		wantSentinel(t, "Verify()", err, verifier.ErrMalformedToken)
 	}
 }

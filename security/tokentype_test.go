@@ -21,7 +21,7 @@ func TestNotAnAccessToken(t *testing.T) {
 		want  want
 	}{
 		{"ID token offered as an access token (aud is the client)", s.iss.IDToken(issuertest.TokenRequest{Nonce: "n-1"}), notAccess},
-		{"ID token without nonce offered as an access token: the audience refuses it", s.iss.IDToken(alice), invalidToken},
+		{"ID token without nonce offered as an access token: the audience refuses it", s.iss.IDToken(alice), wrongAudience},
 		{"ID token with our audience added", s.iss.IDTokenAsAccessToken(alice), notAccess},
 		{"ID token claims nonce and at_hash under typ JWT", s.iss.MintJWT(map[string]any{"typ": "JWT"}, s.claims(map[string]any{"nonce": "n", "at_hash": "x"})), notAccess},
 		{"refresh token JWT (Keycloak typ claim)", s.iss.MintJWT(map[string]any{"typ": "JWT"}, s.claims(map[string]any{"typ": "Refresh"})), notAccess},

@@ -1,7 +1,6 @@
 package verifier
 
 import (
-	"encoding/base64"
 	"strings"
 	"sync"
 
@@ -24,7 +23,7 @@ var methods = map[string]jwt.SigningMethod{
 	"RS256": jwt.SigningMethodRS256, "RS384": jwt.SigningMethodRS384, "RS512": jwt.SigningMethodRS512,
 	"PS256": jwt.SigningMethodPS256, "PS384": jwt.SigningMethodPS384, "PS512": jwt.SigningMethodPS512,
 	"ES256": jwt.SigningMethodES256, "ES384": jwt.SigningMethodES384, "ES512": jwt.SigningMethodES512,
-	"EdDSA": jwt.SigningMethodEdDSA,
+	"EdDSA": jwt.SigningMethodEdDSA, "Ed25519": jwt.SigningMethodEdDSA, // RFC 9864 §2
 	"HS256": jwt.SigningMethodHS256, "HS384": jwt.SigningMethodHS384, "HS512": jwt.SigningMethodHS512,
 }
 
@@ -50,13 +49,13 @@ func split(token string) (head, payload, sig string, ok bool) {
 // parseHeader decodes and checks the header segment: "alg" allowed, "kid"
 // a string if present, no "crit", and the "typ" policy.
 func (v *JWT) parseHeader(seg string) (*header, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "header is not base64url")
+	raw, ok := decodeSegment(seg)
+	if !ok {
+		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "header is not canonical base64url (RFC 7515 §2)")
 	}
 	var alg, kid, typ string
 	var crit, kidPresent, typPresent bool
-	err = claimset.Members(raw, func(name, value string) error {
+	err := claimset.Members(raw, func(name, value string) error {
 		switch name {
 		case "alg":
 			alg = value
@@ -70,7 +69,7 @@ func (v *JWT) parseHeader(seg string) (*header, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "header is not a JSON object")
+		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "header is not a JSON object")
 	}
 	return v.checkHeader(alg, kid, typ, kidPresent, typPresent, crit)
 }
@@ -79,11 +78,11 @@ func (v *JWT) checkHeader(rawAlg, rawKid, rawTyp string, kidPresent, typPresent,
 	h := &header{}
 	alg, err := claimset.String("alg", rawAlg)
 	if err != nil || alg == "" {
-		return nil, errorf(ErrInvalidToken, jwt.ErrTokenUnverifiable, "header \"alg\" missing or not a string")
+		return nil, errorf(ErrMalformedToken, jwt.ErrTokenUnverifiable, "header \"alg\" missing or not a string")
 	}
 	if h.method = v.allowed[alg]; h.method == nil {
 		// RFC 8725 §3.1: only allow-listed algorithms, never "none".
-		return nil, errorf(ErrInvalidToken, jwt.ErrTokenSignatureInvalid, "algorithm %q is not allowed", truncate(alg, 16))
+		return nil, errorf(ErrAlgorithmNotAllowed, jwt.ErrTokenSignatureInvalid, "header \"alg\" is %s, want one of %s", quote(alg), strings.Join(v.cfg.Algorithms, ", "))
 	}
 	h.alg = alg
 	if crit {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -62,7 +63,9 @@ type Config struct {
 	AllowInsecureHTTP bool
 
 	// HTTPClient fetches discovery metadata and keys. Default: a client
-	// with a 10s timeout.
+	// with no timeout of its own: every call carries a deadline (10s for
+	// discovery, Keys.FetchTimeout for a key fetch). A client's own
+	// Timeout, if it has one, caps each call as well.
 	HTTPClient *http.Client
 
 	// Keys tunes the key set cache (refresh intervals, cooldown, limits).
@@ -151,7 +154,7 @@ func (c *Config) setDefaults() error {
 		c.MaxTokenBytes = defaultMaxTokenBytes
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		c.HTTPClient = &http.Client{}
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -172,6 +175,9 @@ func (c *Config) onlyHMAC() bool {
 func (c *Config) keyCache(ctx context.Context) (*jwkscache.Cache, error) {
 	if c.JWKSURL == "" {
 		md, err := discovery.Fetch(ctx, c.Issuer, c.HTTPClient)
+		if errors.Is(err, discovery.ErrIssuerMismatch) {
+			return nil, fmt.Errorf("verifier: Config.Issuer %q: %w", c.Issuer, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("verifier: finding the key set of %q: %w: %w", c.Issuer, ErrUnavailable, err)
 		}
@@ -220,11 +226,11 @@ func (v *JWT) Keys() *jwkscache.Cache { return v.keys }
 //     leeway.
 func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.cfg.MaxTokenBytes {
-		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "token longer than %d bytes", v.cfg.MaxTokenBytes)
+		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "token of %d bytes is longer than MaxTokenBytes %d", len(token), v.cfg.MaxTokenBytes)
 	}
 	headSeg, payloadSeg, sigSeg, ok := split(token)
 	if !ok {
-		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "token is not a compact JWS of three parts")
+		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "token is not a compact JWS of three parts (it has %d dots)", strings.Count(token, "."))
 	}
 	h := v.headers.get(headSeg)
 	cached := h != nil
@@ -240,13 +246,13 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if !cached {
 		v.headers.put(headSeg, h)
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(payloadSeg)
-	if err != nil {
-		return nil, errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "payload is not base64url")
+	payload, ok := decodeSegment(payloadSeg)
+	if !ok {
+		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "payload is not canonical base64url (RFC 7515 §2)")
 	}
 	s, err := claimset.Parse(payload)
 	if err != nil {
-		return nil, errorf(ErrInvalidToken, errors.Join(jwt.ErrTokenMalformed, err), "malformed claims")
+		return nil, errorf(ErrMalformedToken, errors.Join(jwt.ErrTokenMalformed, err), "malformed claims")
 	}
 	if !h.accessTyped {
 		if err := checkClaimsType(s); err != nil {
@@ -256,30 +262,45 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err := v.checkClaims(s); err != nil {
 		return nil, err
 	}
+	if s.Confirmation != "" {
+		// RFC 9449 §7.2, RFC 8705 §3: a token bound to a key or a
+		// certificate must not be accepted as a bearer token.
+		return nil, errorf(ErrSenderConstrained, nil, "token carries \"cnf\" %s: it is sender-constrained, and this verifier accepts bearer tokens only", quote(s.Confirmation))
+	}
 	c := Claims(s.Registered)
 	return &c, nil
 }
 
-// canonicalB64 decodes the signature segment strictly. A decoder that
-// ignored the spare bits of the last character, or the CR and LF that
-// base64 decoders skip, would accept several spellings of one signed token
-// (RFC 7515 §2, RFC 4648 §3.5); checkSignature also requires the segment's
-// length to be that of the canonical encoding.
+// canonicalB64 decodes segments strictly. A decoder that ignored the spare
+// bits of the last character, or the CR and LF that Go's base64 decoders
+// skip even in strict mode, would accept several spellings of one signed
+// token (RFC 7515 §2 and §5.2, RFC 4648 §3.5); decodeSegment therefore also
+// requires the segment's length to be that of the canonical encoding.
 var canonicalB64 = base64.RawURLEncoding.Strict()
+
+// decodeSegment decodes one segment of a compact JWS: unpadded base64url,
+// with zero spare bits and no other characters (RFC 7515 §2).
+func decodeSegment(seg string) ([]byte, bool) {
+	b, err := canonicalB64.DecodeString(seg)
+	if err != nil || len(seg) != canonicalB64.EncodedLen(len(b)) {
+		return nil, false
+	}
+	return b, true
+}
 
 // checkSignature verifies the signature over signingInput with the key
 // the header names. "jku", "x5u", "jwk" and "x5c" are never consulted.
 func (v *JWT) checkSignature(ctx context.Context, h *header, signingInput, sigSeg string) error {
-	sig, err := canonicalB64.DecodeString(sigSeg)
-	if err != nil || len(sig) == 0 || len(sigSeg) != canonicalB64.EncodedLen(len(sig)) {
-		return errorf(ErrInvalidToken, jwt.ErrTokenMalformed, "signature missing or not base64url")
+	sig, ok := decodeSegment(sigSeg)
+	if !ok || len(sig) == 0 {
+		return errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "signature missing or not canonical base64url (RFC 7515 §2)")
 	}
 	key, err := v.key(ctx, h)
 	if err != nil {
 		return err
 	}
 	if err := h.method.Verify(signingInput, sig, key); err != nil {
-		return errorf(ErrInvalidToken, errors.Join(jwt.ErrTokenSignatureInvalid, err), "bad signature")
+		return errorf(ErrBadSignature, errors.Join(jwt.ErrTokenSignatureInvalid, err), "%s signature does not verify with the key of kid %s", h.alg, quote(h.kid))
 	}
 	return nil
 }
@@ -295,9 +316,9 @@ func (v *JWT) key(ctx context.Context, h *header) (any, error) {
 	k, err := v.keys.Key(ctx, h.kid, h.alg)
 	switch {
 	case errors.Is(err, jwkscache.ErrUnavailable):
-		return nil, errorf(ErrUnavailable, err, "keys unavailable")
+		return nil, errorf(ErrUnavailable, err, "no key to check kid %s alg %s", quote(h.kid), h.alg)
 	case err != nil:
-		return nil, errorf(ErrInvalidToken, errors.Join(jwt.ErrTokenUnverifiable, err), "no key for the token")
+		return nil, errorf(ErrInvalidToken, errors.Join(jwt.ErrTokenUnverifiable, err), "no key for kid %s alg %s", quote(h.kid), h.alg)
 	}
 	return k, nil
 }
@@ -308,17 +329,17 @@ func (v *JWT) checkClaims(s *claimset.Set) error {
 	now, leeway := v.cfg.Now(), v.cfg.Leeway
 	switch {
 	case s.Issuer != v.cfg.Issuer:
-		return errorf(ErrInvalidToken, jwt.ErrTokenInvalidIssuer, "wrong issuer")
+		return errorf(ErrWrongIssuer, jwt.ErrTokenInvalidIssuer, "token \"iss\" is %s, want %s", quote(s.Issuer), quote(v.cfg.Issuer))
 	case !slices.Contains(s.Audience, v.cfg.Audience):
-		return errorf(ErrInvalidToken, jwt.ErrTokenInvalidAudience, "token is not for this audience")
+		return errorf(ErrWrongAudience, jwt.ErrTokenInvalidAudience, "token \"aud\" is %s, want %s", quoteList(s.Audience), quote(v.cfg.Audience))
 	case s.ExpiresAt.IsZero():
 		return errorf(ErrInvalidToken, jwt.ErrTokenRequiredClaimMissing, "token has no \"exp\"")
 	case !now.Before(s.ExpiresAt.Add(leeway)):
-		return errorf(ErrTokenExpired, jwt.ErrTokenExpired, "token expired")
+		return errorf(ErrTokenExpired, jwt.ErrTokenExpired, "token \"exp\" %s has passed: it is %s (leeway %v)", stamp(s.ExpiresAt), stamp(now), leeway)
 	case !s.NotBefore.IsZero() && now.Add(leeway).Before(s.NotBefore):
-		return errorf(ErrInvalidToken, jwt.ErrTokenNotValidYet, "token not valid yet (\"nbf\")")
+		return errorf(ErrNotYetValid, jwt.ErrTokenNotValidYet, "token \"nbf\" %s is in the future: it is %s (leeway %v)", stamp(s.NotBefore), stamp(now), leeway)
 	case !s.IssuedAt.IsZero() && now.Add(leeway).Before(s.IssuedAt):
-		return errorf(ErrInvalidToken, jwt.ErrTokenUsedBeforeIssued, "token issued in the future (\"iat\")")
+		return errorf(ErrNotYetValid, jwt.ErrTokenUsedBeforeIssued, "token \"iat\" %s is in the future: it is %s (leeway %v)", stamp(s.IssuedAt), stamp(now), leeway)
 	}
 	return nil
 }

@@ -2,7 +2,9 @@ package verifier
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tokengate/tokengate/internal/claimset"
 )
@@ -14,7 +16,7 @@ var DefaultAlgorithms = []string{
 	"RS256", "RS384", "RS512",
 	"PS256", "PS384", "PS512",
 	"ES256", "ES384", "ES512",
-	"EdDSA",
+	"EdDSA", "Ed25519",
 }
 
 var hmacAlgorithms = map[string]bool{"HS256": true, "HS384": true, "HS512": true}
@@ -38,11 +40,11 @@ func checkType(typ string, strict bool) (accessTyped bool, err error) {
 		return true, nil
 	case "", "jwt":
 		if strict {
-			return false, errorf(ErrNotAccessToken, nil, "header \"typ\" must be \"at+jwt\" (RFC 9068 §4)")
+			return false, errorf(ErrNotAccessToken, nil, "header \"typ\" is %s, want \"at+jwt\" (RFC 9068 §4, Config.RequireAccessTokenType)", quote(typ))
 		}
 		return false, nil
 	}
-	return false, errorf(ErrNotAccessToken, nil, "header \"typ\" %q is not an access token type (RFC 9068 §2.1)", truncate(typ, 40))
+	return false, errorf(ErrNotAccessToken, nil, "header \"typ\" is %s, want \"at+jwt\" (RFC 9068 §2.1)", quote(typ))
 }
 
 // checkClaimsType refuses a token without typ "at+jwt" whose claims show
@@ -54,12 +56,33 @@ func checkClaimsType(s *claimset.Set) error {
 	return nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
+// quote renders a value from a token for an error message: at most 80
+// bytes of it, quoted with control characters escaped. Error messages name
+// values this way and never contain the token itself.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "..."
 	}
-	return s
+	return strconv.Quote(s)
 }
+
+// quoteList renders a list of values as quote does each, in brackets, at
+// most five of them.
+func quoteList(list []string) string {
+	const most = 5
+	parts := make([]string, 0, min(len(list), most)+1)
+	for _, s := range list[:min(len(list), most)] {
+		parts = append(parts, quote(s))
+	}
+	if len(list) > most {
+		parts = append(parts, fmt.Sprintf("and %d more", len(list)-most))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// stamp renders a time for an error message.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // tokenError is a rejection with the sentinel class it belongs to and the
 // underlying cause, both reachable with errors.Is.

@@ -45,6 +45,11 @@ type Set struct {
 	Typ             string // "typ" claim, as Keycloak sets it ("Bearer", "ID", "Refresh")
 	HasEvents       bool   // "events" claim: a security event or logout token (RFC 8417)
 
+	// Confirmation is the "cnf" member as sent (RFC 7800 §3.1), "" when
+	// absent or null: a token bound to a DPoP key (RFC 9449 §6) or a TLS
+	// client certificate (RFC 8705 §3).
+	Confirmation string
+
 	// RFC 7662 introspection response members.
 	Active    *bool  // nil when absent or not a JSON boolean
 	ActiveRaw string // the "active" member as sent, for error messages
@@ -55,7 +60,7 @@ type Set struct {
 // type varies are decoded after the walk.
 type wire struct {
 	iss, sub, aud, clientID, azp, scope, scp, exp, nbf, iat, jti string
-	nonce, atHash, cHash, typ, events, active, tokenType         string
+	nonce, atHash, cHash, typ, events, active, tokenType, cnf    string
 }
 
 // field returns where the raw value of the member name goes, or nil for a
@@ -98,6 +103,8 @@ func (w *wire) field(name string) *string {
 		return &w.active
 	case "token_type":
 		return &w.tokenType
+	case "cnf":
+		return &w.cnf
 	}
 	return nil
 }
@@ -120,6 +127,9 @@ func Parse(data []byte) (*Set, error) {
 		return nil, err
 	}
 	s := &Set{HasEvents: !isAbsent(w.events), ActiveRaw: w.active}
+	if !isAbsent(w.cnf) {
+		s.Confirmation = w.cnf
+	}
 	if err := w.strings(s); err != nil {
 		return nil, err
 	}
