@@ -17,6 +17,7 @@
 package scopes
 
 import (
+	"slices"
 	"fmt"
 	"strings"
 )
@@ -29,6 +30,7 @@ func Parse(s string) []string {
 		return nil
 	}
 	out := make([]string, 0, strings.Count(s, " ")+1)
+	var seen map[string]struct{} // built once the list outgrows a scan
 	for len(s) > 0 {
 		i := strings.IndexByte(s, ' ')
 		var tok string
@@ -37,12 +39,34 @@ func Parse(s string) []string {
 		} else {
 			tok, s = s[:i], s[i+1:]
 		}
-		if tok != "" && !contains(out, tok) {
-			out = append(out, tok)
+		if tok == "" {
+			continue
 		}
+		if seen == nil && len(out) == scanLimit {
+			seen = make(map[string]struct{}, cap(out))
+			for _, v := range out {
+				seen[v] = struct{}{}
+			}
+		}
+		if seen != nil {
+			if _, dup := seen[tok]; dup {
+				continue
+			}
+			seen[tok] = struct{}{}
+		} else if slices.Contains(out, tok) {
+			continue
+		}
+		out = append(out, tok)
 	}
 	return out
 }
+
+// scanLimit is the list length up to which Parse finds duplicates by a
+// scan, which for the few scopes of a real token is cheaper than a map;
+// past it a map keeps the parse linear in the length of s, so a megabyte
+// of scopes from an introspection response costs milliseconds, not
+// minutes.
+const scanLimit = 16
 
 // Valid reports whether s is a well-formed scope token: one or more
 // characters from %x21 / %x23-5B / %x5D-7E (RFC 6749 §3.3), so no space,

@@ -2,8 +2,11 @@ package scopes_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokengate/tokengate/scopes"
 )
@@ -131,5 +134,47 @@ func TestScopesAndString(t *testing.T) {
 	}
 	if !scopes.All().IsZero() || scopes.All("a").IsZero() || scopes.Any().IsZero() {
 		t.Error("IsZero() wrong")
+	}
+}
+
+// TestParseMegabyteIsLinear: a 1 MiB scope string of distinct scopes, as an
+// introspection response can carry, parses with every scope once. With a
+// quadratic duplicate check this took minutes (a CPU denial of service);
+// the deadline only catches that, it measures nothing.
+func TestParseMegabyteIsLinear(t *testing.T) {
+	var b strings.Builder
+	n := 0
+	for b.Len() < 1<<20 {
+		fmt.Fprintf(&b, "s%d ", n)
+		n++
+	}
+	b.WriteString("s0 s1 s7") // duplicates at the end are dropped
+	done := make(chan []string, 1)
+	go func() { done <- scopes.Parse(b.String()) }()
+	select {
+	case got := <-done:
+		if len(got) != n || got[0] != "s0" || got[n-1] != fmt.Sprintf("s%d", n-1) {
+			t.Fatalf("Parse(1 MiB) = %d scopes (first %q), want %d distinct in order", len(got), got[0], n)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Parse(1 MiB of scopes) did not finish within a minute: not linear")
+	}
+}
+
+// TestParseDedupesPastTheScanLimit: duplicates are dropped the same way
+// on both sides of the list length where Parse switches to a map (16).
+func TestParseDedupesPastTheScanLimit(t *testing.T) {
+	var in []string
+	for i := range 3 * 16 {
+		in = append(in, fmt.Sprintf("s%d", i%32))
+	}
+	got := scopes.Parse(strings.Join(in, " "))
+	if len(got) != 32 {
+		t.Fatalf("Parse() = %d scopes, want %d distinct", len(got), 32)
+	}
+	for i, s := range got {
+		if s != fmt.Sprintf("s%d", i) {
+			t.Fatalf("Parse()[%d] = %q, want s%d (first occurrence order)", i, s, i)
+		}
 	}
 }

@@ -3,6 +3,8 @@ package verifier
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -29,11 +31,26 @@ type Claims struct {
 //
 //	var extra struct{ Roles []string `json:"roles"` }
 //	err := claims.Decode(&extra)
+//
+// Names match exactly, at every depth, as claim names are case-sensitive
+// (RFC 7519 §4): unlike plain encoding/json, a member "Roles" or "ROLES"
+// never fills the field tagged "roles", and an untagged field Roles takes
+// only a claim named exactly "Roles": tag fields with the claim's name.
+// Decode thus sees the claims the verifier checked, and no look-alike of
+// them.
 func (c *Claims) Decode(v any) error {
 	if len(c.Raw) == 0 {
 		return errors.New("verifier: no raw claims to decode")
 	}
-	return json.Unmarshal(c.Raw, v)
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("verifier: Decode needs a non-nil pointer, got %T", v)
+	}
+	data, err := exactJSON(c.Raw, rv.Type())
+	if err != nil {
+		return fmt.Errorf("verifier: decoding claims: %w", err)
+	}
+	return json.Unmarshal(data, v)
 }
 
 // HasAudience reports whether aud is one of the token's audiences.

@@ -55,6 +55,11 @@ func TestNewRefusesIssuerMismatch(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "evil.example.test") {
 		t.Fatalf("New() error = %v, want an issuer mismatch", err)
 	}
+	// A mismatch is a configuration error: retrying will not mend it, so
+	// it must not pass for an outage.
+	if errors.Is(err, verifier.ErrUnavailable) || !strings.Contains(err.Error(), "Config.Issuer") {
+		t.Errorf("New() error = %v, want a configuration error naming Config.Issuer, not ErrUnavailable", err)
+	}
 }
 
 func TestNewDiscoveryDownIsUnavailable(t *testing.T) {

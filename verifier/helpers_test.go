@@ -158,7 +158,11 @@ func newClock() *issuertest.Clock { return issuertest.NewClock(time.Unix(1_800_0
 func sign(t testing.TB, k testKey, header, claims map[string]any) string {
 	t.Helper()
 	m := jwt.GetSigningMethod(k.alg)
+	if k.alg == "Ed25519" { // RFC 9864 §2: the same signature as EdDSA on Ed25519
+		m = jwt.SigningMethodEdDSA
+	}
 	tok := jwt.NewWithClaims(m, jwt.MapClaims(claims))
+	tok.Header["alg"] = k.alg
 	tok.Header["kid"] = k.kid
 	tok.Header["typ"] = "at+jwt"
 	for name, v := range header {

@@ -134,7 +134,9 @@ func TestVerifyReturnsClaims(t *testing.T) {
 	if !c.ExpiresAt.Equal(now.Add(5*time.Minute)) || !c.IssuedAt.Equal(now) {
 		t.Errorf("ExpiresAt = %v, IssuedAt = %v", c.ExpiresAt, c.IssuedAt)
 	}
-	var extra struct{ Roles []string }
+	var extra struct {
+		Roles []string `json:"roles"` // claim names match exactly (RFC 7519 §4)
+	}
 	if err := c.Decode(&extra); err != nil || len(extra.Roles) != 1 || extra.Roles[0] != "admin" {
 		t.Errorf("Decode() = %v, roles %v", err, extra.Roles)
 	}
@@ -150,6 +152,7 @@ func TestVerifyAlgorithms(t *testing.T) {
 		{kid: "es256", alg: "ES256", priv: p256Key},
 		{kid: "es384", alg: "ES384", priv: p384Key},
 		{kid: "eddsa", alg: "EdDSA", priv: edKey},
+		{kid: "ed25519", alg: "Ed25519", priv: edKey}, // RFC 9864 §2
 	}
 	f := newFixture(t, nil, ks...)
 	for _, k := range ks {
