@@ -17,8 +17,8 @@
 package scopes
 
 import (
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 )
 
