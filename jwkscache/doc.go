@@ -30,7 +30,8 @@
 // A lookup of a known kid reads an immutable snapshot through an atomic
 // pointer: no lock, no parsing, no allocation. The key returned always fits
 // the token's alg: RS256/384/512 and PS256/384/512 get RSA keys, ES256,
-// ES384 and ES512 get P-256, P-384 and P-521 keys, EdDSA gets Ed25519; a
+// ES384 and ES512 get P-256, P-384 and P-521 keys, EdDSA and Ed25519
+// ([RFC 9864] §2) get Ed25519; a
 // JWK's own "alg" must equal the token's (RFC 7517 §4.4). A misfit is
 // [ErrAlgMismatch]. HMAC and "none" never get a key. A token without kid
 // gets the one key without kid that fits its alg, if there is exactly one:
@@ -62,40 +63,55 @@
 // callers share the one in flight.
 //
 //   - Periodic: a set is fresh for the response's Cache-Control max-age
-//     less its Age ([RFC 9111] §5.2.2.1, §4.2.3), clamped to
-//     [Config.MinRefreshInterval, Config.MaxRefreshInterval], or for
-//     MaxRefreshInterval without max-age. The background goroutine then
-//     fetches again. Decisions use Config.Now; a lookup that finds a fetch
-//     due wakes the goroutine and returns without waiting.
-//   - Unknown kid (key rollover): a kid not in the set starts one shared
-//     fetch if none started within Config.UnknownKIDCooldown, and the caller
-//     waits for it (bounded by its own ctx), so the first token signed with
-//     a newly published key verifies. Within the cooldown the lookup fails
-//     at once with [ErrKeyNotFound] and one fetch is scheduled for the end
-//     of the cooldown. A kid that a successful fetch did not find fails at
-//     once, without a fetch, until the next successful fetch; at most
-//     Config.NegativeCacheSize such kids are remembered. A flood of bogus
-//     kids thus costs at most one fetch per cooldown.
+//     less its Age ([RFC 9111] §5.2.2.1, §4.2.3), or for Expires less Date
+//     (§5.3) when there is no max-age, clamped to
+//     [Config.MinRefreshInterval, Config.MaxRefreshInterval];
+//     MinRefreshInterval when Cache-Control says no-cache or no-store (ORY
+//     Hydra sends both); MaxRefreshInterval when the response says nothing.
+//     The background goroutine then fetches again. Decisions use
+//     Config.Now; a lookup that finds a fetch due wakes the goroutine and
+//     returns without waiting.
+//   - Unknown kid (key rollover): a kid not in the set joins the fetch in
+//     flight, or starts one if no fetch triggered by an unknown kid started
+//     within Config.UnknownKIDCooldown, and the caller waits for it, at most
+//     Config.UnknownKIDWait (2s) and never past its own ctx; the fetch goes
+//     on in the background to Config.FetchTimeout and its result serves the
+//     next lookups. The fetch New makes and the periodic ones do not start
+//     the cooldown, so an issuer that signs with a new key the moment it
+//     publishes it (ORY Hydra, node-oidc-provider) loses no request, however
+//     soon after start-up it rotates. Within the cooldown the lookup fails at
+//     once and one fetch is scheduled for the end of the cooldown, so a kid
+//     sent before its key was published (by an attacker, or by a clock
+//     running ahead) is looked for again within one cooldown. A flood of
+//     bogus kids costs at most one fetch per cooldown.
 //   - Failure (stale-if-error, [RFC 5861] §4): a network error, a status
 //     other than 200, a body that is too long, not a JWK Set or has no
 //     usable key (including {"keys":[]}) leaves the last good set in place.
 //     Retries back off from MinRefreshInterval, doubling up to
-//     MaxRefreshInterval. The last good set is served until
+//     Config.MaxRetryInterval (5m). The last good set is served until
 //     Config.MaxStaleness after it stopped being fresh; then Key returns
 //     [ErrUnavailable].
 //   - [Cache.Refresh] fetches now, ignoring the cooldown.
 //
+// At most 4×Config.MaxKeys entries of a document are examined at all, so
+// the cost of a fetch is bounded whatever the issuer packs into
+// MaxBodyBytes.
+//
 // # Errors
 //
-// [ErrKeyNotFound] means the token is at fault (the verifier answers 401);
-// [ErrUnavailable] means the issuer is (503): nothing fetched yet, the set
-// too stale, or the caller's ctx ended while waiting for a fetch. No error
-// matches both. Messages never contain key material.
+// [ErrKeyNotFound] means the token is at fault (the verifier answers 401):
+// its kid is not in a set fetched after it was asked for, or within the
+// cooldown after such a fetch. [ErrUnavailable] means the key could not be
+// looked for (503): nothing fetched yet, the set too stale, the refresh
+// failed or did not finish within UnknownKIDWait, or the caller's ctx
+// ended. No error matches both. Messages name the kid and the kids held,
+// quoted and truncated, and never contain key material.
 //
 // # Stopping
 //
 // [Cache.Close] stops the background goroutine and cancels a fetch in
-// flight, and returns once both have ended. Key keeps serving the keys held
+// flight, and returns once both have ended (a concurrent second Close
+// waits too). Config.OnFetch reports each fetch's outcome, for metrics. Key keeps serving the keys held
 // after Close, but no fetch happens any more.
 //
 // github.com/MicahParks/keyfunc/v3 is not used: its refresh policy (a rate
@@ -110,4 +126,5 @@
 // [RFC 9111]: https://www.rfc-editor.org/rfc/rfc9111
 // [RFC 5861]: https://www.rfc-editor.org/rfc/rfc5861
 // [RFC 8252]: https://www.rfc-editor.org/rfc/rfc8252
+// [RFC 9864]: https://www.rfc-editor.org/rfc/rfc9864
 package jwkscache

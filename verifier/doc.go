@@ -36,17 +36,30 @@
 // Verify follows RFC 8725 (JWT Best Current Practices) and RFC 9068 (JWT
 // Profile for OAuth 2.0 Access Tokens) §4:
 //
-//   - tokens longer than Config.MaxTokenBytes, before any decoding;
+//   - tokens longer than Config.MaxTokenBytes, before any decoding, and
+//     segments that are not canonical base64url (RFC 7515 §2: no padding,
+//     no spare bits, no CR or LF) ([ErrMalformedToken]);
 //   - an "alg" outside the allow-list (by default asymmetric algorithms
-//     only; never "none"; HMAC only with a configured secret);
-//   - a bad signature, or a "kid" the key set does not hold, or a key
-//     whose type or "alg" does not fit the token's "alg";
+//     only, with Ed25519 beside EdDSA, RFC 9864 §2; never "none"; HMAC only
+//     with a configured secret) ([ErrAlgorithmNotAllowed]);
+//   - a bad signature ([ErrBadSignature]), or a "kid" the key set does not
+//     hold, or a key whose type or "alg" does not fit the token's "alg";
 //   - a "crit" header (RFC 7515 §4.1.11); "jku", "x5u", "jwk" and "x5c" are
 //     ignored, never fetched or trusted;
 //   - tokens that are not access tokens ([ErrNotAccessToken], below);
-//   - "iss" not exactly Config.Issuer, "aud" not containing
-//     Config.Audience, "exp" missing or passed, "nbf" or "iat" in the future.
-//     One leeway (Config.Leeway, 30s by default) applies to all three times.
+//   - "iss" not exactly Config.Issuer ([ErrWrongIssuer]), "aud" not
+//     containing Config.Audience ([ErrWrongAudience]), "exp" missing or
+//     passed ([ErrTokenExpired]), "nbf" or "iat" in the future
+//     ([ErrNotYetValid]). One leeway (Config.Leeway, 30s by default)
+//     applies to all three times;
+//   - a "cnf" claim: a token bound to a DPoP key (RFC 9449 §6) or a TLS
+//     client certificate (RFC 8705 §3) is not a bearer token
+//     ([ErrSenderConstrained], RFC 9449 §7.2).
+//
+// Each refusal wraps [ErrInvalidToken] and the sentinel named above, and
+// its message names the check and both values (quoted, truncated to 80
+// bytes, control characters escaped), never the token: for logs and
+// OnError. Clients get only the name of the check.
 //
 // The signature is checked before any claim is believed, so a forged token
 // is reported as badly signed, never as expired (CVE-2024-51744).
@@ -78,10 +91,13 @@
 //
 // # Outages are not bad tokens
 //
-// When the key set cannot be had at all (discovery failed, nothing was
-// ever fetched, or the last good set is older than its maximum staleness)
-// Verify returns [ErrUnavailable], which middleware answers with 503, not
-// 401. A key set that was fetched once keeps serving while the issuer is
+// When no key that could verify the token can be had (discovery failed,
+// nothing was ever fetched, the last good set is older than its maximum
+// staleness, or the token's kid is not in the set held and the refresh
+// that looked for it failed or did not finish within 2s) Verify returns
+// [ErrUnavailable], which middleware answers with 503, not 401. An issuer
+// mismatch in the discovery document is a configuration error from [New],
+// not an outage. A key set that was fetched once keeps serving while the issuer is
 // down; see package jwkscache for the refresh policy, including rotation
 // to a new "kid" without a failed request.
 package verifier
