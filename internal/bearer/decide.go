@@ -109,13 +109,9 @@ func (r *Rule) Authorize(ctx context.Context, v verifier.TokenVerifier, token st
 
 // Refuse returns the decision for err, a refusal by anything but the
 // route's check: reading the token, the verifier, the Rule. Its scope
-// attribute is the Rule's own, except for a denial, which names none.
+// attribute is the Rule's own (none for a [DenyRule]).
 func (r *Rule) Refuse(err error) *Decision {
-	scope := r.scope
-	if errors.Is(err, ErrDenied) {
-		scope = ""
-	}
-	return decide(Classify(err), err, scope)
+	return decide(Classify(err), err, r.scope)
 }
 
 // decide builds the decision for err, already classified as k. scope is
