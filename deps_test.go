@@ -1,11 +1,14 @@
 package tokengate_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -49,25 +52,35 @@ type goPackage struct {
 	Standard   bool
 }
 
+// listPackages returns the module's packages as go list sees them. Both
+// tests read the same list, so go list runs once per test binary.
 func listPackages(t *testing.T) []goPackage {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-json", "./...").Output()
+	pkgs, err := goList()
 	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	var pkgs []goPackage
-	dec := json.NewDecoder(strings.NewReader(string(out)))
-	for {
-		var p goPackage
-		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("decoding go list output: %v", err)
-		}
-		pkgs = append(pkgs, p)
+		t.Fatal(err)
 	}
 	return pkgs
 }
+
+// goList runs go list once, asking only for the fields goPackage holds.
+var goList = sync.OnceValues(func() ([]goPackage, error) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,GoFiles,Imports,Deps,Standard", "./...").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list: %w", err)
+	}
+	var pkgs []goPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p goPackage
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			return pkgs, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("decoding go list output: %w", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+})
 
 func TestImportDirection(t *testing.T) {
 	for _, p := range listPackages(t) {

@@ -108,6 +108,33 @@ func ExampleGuard_errorHandler() {
 	// Bearer realm="orders", error="invalid_token", error_description="the access token expired", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"
 }
 
+// Guard.Check refuses a valid token that the scopes alone would let in.
+// The client gets a 403 whose challenge names no scope, as more scope would
+// not help; a check returning an error that wraps verifier.ErrUnavailable
+// would get a 503 instead.
+func ExampleGuard_check() {
+	iss := issuertest.NewServer()
+	defer iss.Close()
+	v, err := verifier.New(context.Background(), verifier.Config{Issuer: iss.URL, Audience: iss.Audience()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	g := &middleware.Guard{Check: func(r *http.Request, c *verifier.Claims) error {
+		if c.ClientID != "billing" {
+			return fmt.Errorf("client_id %q is not on the allow-list", c.ClientID)
+		}
+		return nil
+	}}
+	api := httptest.NewServer(g.Require(v, scopes.All("invoices:read"))(http.NotFoundHandler()))
+	defer api.Close()
+
+	get(api.URL, iss.AccessToken(issuertest.TokenRequest{Scopes: []string{"invoices:read"}}))
+	// Output:
+	// 403 Bearer error="insufficient_scope", error_description="the access token does not grant access to this resource"
+}
+
 func ExampleProtectedResourceMetadata() {
 	md := &middleware.ProtectedResourceMetadata{
 		Resource:               "https://api.example.com",

@@ -26,7 +26,7 @@ const tokenParam = "access_token"
 // refused (RFC 6750 §2: "Clients MUST NOT use more than one method to
 // transmit the token in each request").
 func (p *policy) extract(r *http.Request) (string, bool, error) {
-	token, err := bearer.ParseHeader(r.Header.Values("Authorization"), p.opts.MaxTokenBytes)
+	token, err := bearer.ParseHeader(r.Header.Values("Authorization"), p.maxBytes)
 	if !p.opts.AllowQueryToken && !p.opts.AllowFormToken {
 		return token, false, err
 	}
@@ -105,7 +105,7 @@ func (p *policy) single(values []string) (string, bool, error) {
 	case 0:
 		return "", false, nil
 	case 1:
-		if err := bearer.CheckToken(values[0], p.opts.MaxTokenBytes); err != nil {
+		if err := bearer.CheckToken(values[0], p.maxBytes); err != nil {
 			return "", false, err
 		}
 		return values[0], true, nil

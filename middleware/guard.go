@@ -96,9 +96,15 @@ type Guard struct {
 	// handler. Zero value: bodies are never read.
 	AllowFormToken bool
 
-	// MaxTokenBytes caps the length of a token, checked before anything
-	// else is done with the request's credentials. Zero value: 8192. A
-	// negative value panics.
+	// MaxTokenBytes, if set, lowers the cap on the length of a token for
+	// these routes; the cap is checked before anything else is done with
+	// the request's credentials. It is secondary: the cap comes from the
+	// verifier, so raising verifier.Config.MaxTokenBytes (or
+	// introspection.Config.MaxTokenBytes) alone admits longer tokens end to
+	// end, and a value here above the verifier's cap has no effect. For a
+	// verifier that declares no cap (it has no MaxTokenBytes() int method)
+	// this is the cap. Zero value: the verifier's cap, or 8192 for a
+	// verifier without one. A negative value panics.
 	MaxTokenBytes int
 
 	// RetryAfter is the Retry-After of a 503, rounded up to whole seconds.
@@ -135,8 +141,8 @@ func (g *Guard) Require(v verifier.TokenVerifier, reqs ...scopes.Requirement) fu
 type policy struct {
 	opts       Guard
 	v          verifier.TokenVerifier
-	req        scopes.Requirement
-	scope      string // the route's scope attribute, built once
+	rule       bearer.Rule
+	maxBytes   int // the token cap, from the verifier and the Guard
 	challenge  bearer.Challenge
 	retryAfter string
 }
@@ -149,8 +155,8 @@ func (g *Guard) compile(v verifier.TokenVerifier, reqs []scopes.Requirement) (*p
 	if v == nil {
 		return nil, errors.New("middleware: Require with a nil TokenVerifier")
 	}
-	req := scopes.AllOf(reqs...)
-	if err := req.Validate(); err != nil {
+	rule, err := bearer.NewRule(reqs...)
+	if err != nil {
 		return nil, fmt.Errorf("middleware: invalid requirement: %w", err)
 	}
 	ch := bearer.Challenge{Realm: opts.Realm, ResourceMetadata: opts.ResourceMetadata}
@@ -170,8 +176,8 @@ func (g *Guard) compile(v verifier.TokenVerifier, reqs []scopes.Requirement) (*p
 	return &policy{
 		opts:       opts,
 		v:          v,
-		req:        req,
-		scope:      bearer.ScopeString(req),
+		rule:       rule,
+		maxBytes:   bearer.MaxTokenBytes(v, opts.MaxTokenBytes),
 		challenge:  ch,
 		retryAfter: strconv.FormatInt(int64(secs), 10),
 	}, nil
@@ -183,14 +189,23 @@ type handler struct {
 	next http.Handler
 }
 
+// ServeHTTP reads the token and hands it to the decision path shared with
+// package grpcauth (bearer.Rule.Authorize): the verifier, the route's
+// scopes, then Guard.Check. What is left here is the response.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.AllowPreflight && isPreflight(r) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	claims, fromQuery, err := h.authorize(r)
-	if err != nil {
-		h.refuse(w, r, err)
+	token, fromQuery, err := h.extract(r)
+	claims, d := h.rule.Authorize(r.Context(), h.v, token, err, func(c *verifier.Claims) error {
+		if h.opts.Check == nil {
+			return nil
+		}
+		return h.opts.Check(r, c)
+	})
+	if d != nil {
+		h.refuse(w, r, d)
 		return
 	}
 	if fromQuery {
@@ -199,35 +214,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private")
 	}
 	h.next.ServeHTTP(w, r.WithContext(verifier.NewContext(r.Context(), claims)))
-}
-
-// errNoClaims stands for a verifier that broke its contract by returning
-// neither claims nor an error; it classifies as Unavailable.
-var errNoClaims = errors.New("middleware: verifier returned no claims and no error")
-
-// authorize runs the checks in order: extract the token, verify it, check
-// the route's scopes, then the application's Check.
-func (p *policy) authorize(r *http.Request) (*verifier.Claims, bool, error) {
-	token, fromQuery, err := p.extract(r)
-	if err != nil {
-		return nil, false, err
-	}
-	claims, err := p.v.Verify(r.Context(), token)
-	if err != nil {
-		return nil, false, err
-	}
-	if claims == nil {
-		return nil, false, errNoClaims
-	}
-	if err := p.req.Check(claims.Scopes); err != nil {
-		return nil, false, err
-	}
-	if p.opts.Check != nil {
-		if err := p.opts.Check(r, claims); err != nil {
-			return nil, false, &checkError{bearer.Denied(err)}
-		}
-	}
-	return claims, fromQuery, nil
 }
 
 // isPreflight reports a CORS preflight request (Fetch standard, "CORS-

@@ -1,13 +1,11 @@
 package middleware
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/tokengate/tokengate/internal/bearer"
-	"github.com/tokengate/tokengate/scopes"
 )
 
 // Error describes a refused request to a [Guard.ErrorHandler]. Every field
@@ -47,23 +45,14 @@ func (e *Error) Error() string {
 // Unwrap returns Err.
 func (e *Error) Unwrap() error { return e.Err }
 
-// decide maps a refusal to what the client is told. It is the only place
-// where a status is chosen, and it goes through bearer.Classify, the same
-// classification the gRPC interceptors use.
-func (p *policy) decide(err error) (e *Error, challenge string) {
-	k := bearer.Classify(err)
-	e = &Error{Status: httpStatus(k), Description: bearer.Describe(err), Err: err}
-	if k == bearer.InvalidRequest || k == bearer.InvalidToken || k == bearer.InsufficientScope {
-		e.Code = k.String()
+// newError is the client's view of a refusal decided by bearer.Rule, the
+// decision the gRPC interceptors share; only the status is chosen here.
+func newError(d *bearer.Decision) *Error {
+	e := &Error{Status: httpStatus(d.Kind), Code: d.Code, Description: d.Description, Err: d.Err}
+	if d.Scope != "" {
+		e.Scope = strings.Split(d.Scope, " ")
 	}
-	scope := ""
-	if k == bearer.InsufficientScope {
-		scope = p.scopeFor(err)
-		if scope != "" {
-			e.Scope = strings.Split(scope, " ")
-		}
-	}
-	return e, p.challenge.Render(k, e.Description, scope)
+	return e
 }
 
 // httpStatus is the HTTP column of the behaviour table.
@@ -79,36 +68,14 @@ func httpStatus(k bearer.Kind) int {
 	return http.StatusServiceUnavailable
 }
 
-// scopeFor returns the scope attribute of an insufficient_scope challenge:
-// the scopes named by the failed requirement. For the route's own
-// requirement that is the string built at setup; an InsufficientScopeError
-// from Guard.Check brings its own; a plain denial has none.
-func (p *policy) scopeFor(err error) string {
-	var ce *checkError
-	if !errors.As(err, &ce) {
-		return p.scope
-	}
-	var se *scopes.InsufficientScopeError
-	if errors.Is(err, bearer.ErrDenied) || !errors.As(err, &se) {
-		return ""
-	}
-	return strings.Join(se.Required, " ")
-}
-
-// checkError marks an error returned by Guard.Check.
-type checkError struct{ err error }
-
-func (e *checkError) Error() string { return "middleware: check: " + e.err.Error() }
-func (e *checkError) Unwrap() error { return e.err }
-
 // refuse answers a refused request: hook, headers, then the body.
-func (p *policy) refuse(w http.ResponseWriter, r *http.Request, err error) {
+func (p *policy) refuse(w http.ResponseWriter, r *http.Request, d *bearer.Decision) {
 	if p.opts.OnError != nil {
-		p.opts.OnError(r, err)
+		p.opts.OnError(r, d.Err)
 	}
-	e, challenge := p.decide(err)
+	e := newError(d)
 	h := w.Header()
-	if challenge != "" {
+	if challenge := p.challenge.Render(d.Kind, d.Description, d.Scope); challenge != "" {
 		h.Set("WWW-Authenticate", challenge)
 	}
 	if e.Status == http.StatusServiceUnavailable {

@@ -33,8 +33,8 @@ func TestStatusForEveryKind(t *testing.T) {
 			if k := bearer.Classify(tt.err); k != tt.kind {
 				t.Fatalf("Classify(%v) = %v, want %v", tt.err, k, tt.kind)
 			}
-			if e, _ := p.decide(tt.err); e.Status != tt.want {
-				t.Errorf("decide(%v).Status = %d, want %d", tt.err, e.Status, tt.want)
+			if e := newError(p.rule.Refuse(tt.err)); e.Status != tt.want {
+				t.Errorf("newError(Refuse(%v)).Status = %d, want %d", tt.err, e.Status, tt.want)
 			}
 		})
 	}

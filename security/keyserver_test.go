@@ -91,6 +91,15 @@ type fixtureSetup struct {
 // a loaded machine cannot turn a slow good fetch into a failure.
 const shortTimeout = 400 * time.Millisecond
 
+// skipWaitInShort skips, under -short, a test that waits out shortTimeout
+// in real time to prove the timeout holds. The full suite (CI) runs it.
+func skipWaitInShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("waits out a real timeout; runs without -short")
+	}
+}
+
 func newFixtureSetup(t testing.TB, jwks string, mod func(*verifier.Config)) *fixtureSetup {
 	t.Helper()
 	return newFixtureSetupOn(t, newDocServer(t, jwks), mod)

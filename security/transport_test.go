@@ -172,7 +172,7 @@ func TestTransportAttacksGRPC(t *testing.T) {
 	f := newFixtureSetup(t, fixture(t, "jwks.json"), nil)
 	valid := token(t, "valid-rs256")
 	var last lastError
-	p := &grpcauth.Policy{Default: []scopes.Requirement{}, OnError: func(_ context.Context, _ string, err error) { last.set(err) }}
+	p := &grpcauth.Policy{Unlisted: grpcauth.RequireDefault, Default: []scopes.Requirement{}, OnError: func(_ context.Context, _ string, err error) { last.set(err) }}
 	conn := startGRPC(t, p.UnaryServerInterceptor(f.v))
 	tests := []struct {
 		name    string

@@ -20,7 +20,12 @@ import (
 // Every phrase uses only the characters RFC 6750 §3 allows in
 // error_description (%x20-21 / %x23-5B / %x5D-7E).
 func Describe(err error) string {
-	switch Classify(err) {
+	return describe(Classify(err), err)
+}
+
+// describe is [Describe] for an error already classified as k.
+func describe(k Kind, err error) string {
+	switch k {
 	case Missing:
 		return ""
 	case InvalidRequest:

@@ -46,6 +46,16 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// code returns the RFC 6750 §3.1 error code of k: its name for
+// InvalidRequest, InvalidToken and InsufficientScope, "" for the others.
+func (k Kind) code() string {
+	switch k {
+	case InvalidRequest, InvalidToken, InsufficientScope:
+		return k.String()
+	}
+	return ""
+}
+
 // Classify maps an error from header parsing, a verifier, a scope check or
 // an application check to its Kind. The order of the checks is the policy:
 //
@@ -65,22 +75,29 @@ func (k Kind) String() string {
 // through. A nil error is not a refusal; Classify returns Unavailable for it
 // too, so that a caller's bug can only ever deny.
 func Classify(err error) Kind {
+	k, _ := classify(err)
+	return k
+}
+
+// classify is [Classify] that also reports whether err belongs to a class
+// (rules 1 to 5, or verifier.ErrUnavailable) rather than falling to rule 6.
+func classify(err error) (Kind, bool) {
 	var scopeErr *scopes.InsufficientScopeError
 	switch {
 	case err == nil:
-		return Unavailable
+		return Unavailable, false
 	case errors.As(err, &scopeErr), errors.Is(err, ErrDenied):
-		return InsufficientScope
+		return InsufficientScope, true
 	case errors.Is(err, verifier.ErrInvalidRequest):
-		return InvalidRequest
+		return InvalidRequest, true
 	case errors.Is(err, verifier.ErrNoToken):
-		return Missing
+		return Missing, true
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return Unavailable
+		return Unavailable, true
 	case errors.Is(err, verifier.ErrInvalidToken):
-		return InvalidToken
+		return InvalidToken, true
 	}
-	return Unavailable
+	return Unavailable, errors.Is(err, verifier.ErrUnavailable)
 }
 
 // Denied prepares the error of an application check (a role, a client
@@ -90,23 +107,18 @@ func Classify(err error) Kind {
 // (503). Any other error is marked with [ErrDenied], so it answers 403 /
 // PermissionDenied rather than the 503 an unexplained verifier error gets.
 func Denied(err error) error {
-	if err == nil || classified(err) {
-		return err
-	}
-	return &deniedError{err: err}
+	_, err = denied(err)
+	return err
 }
 
-func classified(err error) bool {
-	var scopeErr *scopes.InsufficientScopeError
-	for _, target := range []error{
-		verifier.ErrInvalidRequest, verifier.ErrNoToken, verifier.ErrInvalidToken,
-		verifier.ErrUnavailable, context.Canceled, context.DeadlineExceeded, ErrDenied,
-	} {
-		if errors.Is(err, target) {
-			return true
-		}
+// denied is [Denied] that also returns the Kind of the result, so that a
+// refusal by a check is classified once.
+func denied(err error) (Kind, error) {
+	k, known := classify(err)
+	if err == nil || known {
+		return k, err
 	}
-	return errors.As(err, &scopeErr)
+	return InsufficientScope, &deniedError{err: err}
 }
 
 // deniedError keeps the check's own error in the chain for logs while

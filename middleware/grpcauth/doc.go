@@ -34,17 +34,22 @@
 //	)
 //
 // A method that is neither in Methods nor in Public still needs a valid
-// token, and is then refused with PermissionDenied: deny by default, so a
-// method added to the server later is closed until someone opens it. Set
-// Policy.Default to give unlisted methods a requirement instead (a non-nil
-// empty slice admits any valid token).
+// token, and is then refused with PermissionDenied: deny by default
+// ([DenyUnlisted], the zero value of Policy.Unlisted), so a method added to
+// the server later is closed until someone opens it. To give unlisted
+// methods a requirement instead, say so in the named field:
+//
+//	p.Unlisted = grpcauth.RequireDefault
+//	p.Default = []scopes.Requirement{scopes.All("orders:read")} // none: any valid token
 //
 // # The token and the answers
 //
 // The token is read from the "authorization" metadata as "Bearer <token>"
 // (per-RPC credentials such as google.golang.org/grpc/credentials/oauth send
 // exactly that), with the scheme case-insensitive, exactly one value, and a
-// size cap (8192 bytes by default) applied first. The status codes follow
+// size cap applied first: the verifier's own (verifier.Config.MaxTokenBytes,
+// introspection.Config.MaxTokenBytes; 8192 bytes by default), so raising it
+// there admits longer tokens here too. The status codes follow
 // the behaviour table shared with the HTTP middleware:
 //
 //	situation                                       code

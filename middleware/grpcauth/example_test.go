@@ -93,7 +93,8 @@ func ExamplePolicy() {
 		Methods: map[string][]scopes.Requirement{
 			"/orders.v1.Orders/Get": {scopes.All("orders:read")},
 		},
-		// Default is nil: Health/Watch, listed nowhere, is denied.
+		// Unlisted is DenyUnlisted, the zero value: Health/Watch, listed
+		// nowhere, is denied.
 	}
 	client, stop := serveHealth(
 		grpc.ChainUnaryInterceptor(p.UnaryServerInterceptor(v)),

@@ -3,8 +3,6 @@ package grpcauth
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -38,7 +36,7 @@ func StreamServerInterceptor(v verifier.TokenVerifier, reqs ...scopes.Requiremen
 
 // everyMethod is the Policy of the one-line form.
 func everyMethod(reqs []scopes.Requirement) *Policy {
-	return &Policy{Default: append([]scopes.Requirement{}, reqs...)}
+	return &Policy{Unlisted: RequireDefault, Default: reqs}
 }
 
 // UnaryServerInterceptor returns an interceptor that enforces p on unary
@@ -91,77 +89,47 @@ type serverStream struct {
 func (s *serverStream) Context() context.Context { return s.ctx }
 
 // errUnlisted is the cause of a refusal of a method the policy does not
-// list, when Policy.Default is nil.
-var errUnlisted = errors.New("grpcauth: method is not listed in the policy and Policy.Default is nil")
+// list, when Policy.Unlisted is DenyUnlisted.
+var errUnlisted = errors.New("grpcauth: method is not listed in the policy and Policy.Unlisted is DenyUnlisted")
 
 // authorize returns ctx with the caller's claims, ctx itself for a public
-// method, or a status error.
+// method, or a status error. The decision is bearer.Rule.Authorize's, the
+// path the HTTP middleware shares; what is left here is the gRPC code and
+// the message.
 func (c *compiled) authorize(ctx context.Context, method string) (context.Context, error) {
-	r, listed := c.lookup(method)
+	r := c.lookup(method)
 	if r.public {
 		return ctx, nil
 	}
-	claims, err := c.verify(ctx, method, r, listed)
-	if err != nil {
-		if c.onError != nil {
-			c.onError(ctx, method, err)
+	token, err := bearer.ParseHeader(metadata.ValueFromIncomingContext(ctx, "authorization"), c.maxBytes)
+	claims, d := r.Authorize(ctx, c.v, token, err, func(claims *verifier.Claims) error {
+		if c.check == nil {
+			return nil
 		}
-		return nil, toStatus(err, r.scope)
+		return c.check(ctx, method, claims)
+	})
+	if d != nil {
+		if c.onError != nil {
+			c.onError(ctx, method, d.Err)
+		}
+		return nil, toStatus(d)
 	}
 	return verifier.NewContext(ctx, claims), nil
 }
 
-// verify runs the checks in order: the token from the "authorization"
-// metadata, the verifier, the policy, the method's scopes, the Check.
-func (c *compiled) verify(ctx context.Context, method string, r rule, listed bool) (*verifier.Claims, error) {
-	token, err := bearer.ParseHeader(metadata.ValueFromIncomingContext(ctx, "authorization"), c.maxBytes)
-	if err != nil {
-		return nil, err
-	}
-	claims, err := c.v.Verify(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	if claims == nil {
-		return nil, errors.New("grpcauth: verifier returned no claims and no error")
-	}
-	if !listed {
-		return nil, bearer.Denied(fmt.Errorf("%w: %s", errUnlisted, method))
-	}
-	if err := r.req.Check(claims.Scopes); err != nil {
-		return nil, err
-	}
-	if c.check != nil {
-		if err := c.check(ctx, method, claims); err != nil {
-			return nil, &checkError{bearer.Denied(err)}
-		}
-	}
-	return claims, nil
-}
-
-// checkError marks an error returned by Policy.Check.
-type checkError struct{ err error }
-
-func (e *checkError) Error() string { return "grpcauth: check: " + e.err.Error() }
-func (e *checkError) Unwrap() error { return e.err }
-
-// toStatus is the gRPC twin of the HTTP middleware's decision: the same
-// bearer.Classify, the gRPC column of the behaviour table, and a message
-// from the same fixed vocabulary. routeScope is the method's required
-// scopes, named on PermissionDenied as a WWW-Authenticate scope attribute
-// would name them.
-func toStatus(err error, routeScope string) error {
-	k := bearer.Classify(err)
-	msg := bearer.Describe(err)
-	if k == bearer.Missing {
+// toStatus is the gRPC twin of the HTTP middleware's response: the gRPC
+// column of the behaviour table and a message from the decision's fixed
+// vocabulary. PermissionDenied names the scopes a WWW-Authenticate scope
+// attribute would name.
+func toStatus(d *bearer.Decision) error {
+	msg := d.Description
+	switch {
+	case d.Kind == bearer.Missing:
 		msg = "the request carries no bearer access token"
+	case d.Kind == bearer.InsufficientScope && d.Scope != "":
+		msg += " (" + d.Scope + ")"
 	}
-	if k == bearer.InsufficientScope {
-		if s := scopeOf(err, routeScope); s != "" {
-			msg += " (" + s + ")"
-		}
-	}
-	return status.Error(grpcCode(k), "grpcauth: "+msg)
+	return status.Error(grpcCode(d.Kind), "grpcauth: "+msg)
 }
 
 // grpcCode is the gRPC column of the behaviour table. Unknown and Internal
@@ -176,21 +144,4 @@ func grpcCode(k bearer.Kind) codes.Code {
 		return codes.PermissionDenied
 	}
 	return codes.Unavailable
-}
-
-// scopeOf names the scopes a PermissionDenied is about: the method's, or
-// those of an InsufficientScopeError from Policy.Check; none for a denial
-// by the policy or by a Check that gave no scopes.
-func scopeOf(err error, routeScope string) string {
-	var ce *checkError
-	var se *scopes.InsufficientScopeError
-	switch {
-	case errors.Is(err, bearer.ErrDenied):
-		return ""
-	case !errors.As(err, &ce):
-		return routeScope
-	case errors.As(err, &se):
-		return strings.Join(se.Required, " ")
-	}
-	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,11 +136,14 @@ func TestPolicyDefault(t *testing.T) {
 	}{
 		{name: "zero policy denies a valid token", policy: &grpcauth.Policy{}, auth: "Bearer writer", want: codes.PermissionDenied},
 		{name: "nil policy denies a valid token", policy: nil, auth: "Bearer writer", want: codes.PermissionDenied},
-		{name: "empty default admits any valid token", policy: &grpcauth.Policy{Default: []scopes.Requirement{}}, auth: "Bearer noscope", want: codes.OK},
-		{name: "empty default still needs a token", policy: &grpcauth.Policy{Default: []scopes.Requirement{}}, want: codes.Unauthenticated},
-		{name: "default requirement met", policy: &grpcauth.Policy{Default: []scopes.Requirement{scopes.All("orders:write")}}, auth: "Bearer writer", want: codes.OK},
-		{name: "default requirement missed", policy: &grpcauth.Policy{Default: []scopes.Requirement{scopes.All("orders:write")}}, auth: "Bearer reader", want: codes.PermissionDenied},
+		{name: "empty default admits any valid token", policy: &grpcauth.Policy{Unlisted: grpcauth.RequireDefault, Default: []scopes.Requirement{}}, auth: "Bearer noscope", want: codes.OK},
+		{name: "empty default still needs a token", policy: &grpcauth.Policy{Unlisted: grpcauth.RequireDefault, Default: []scopes.Requirement{}}, want: codes.Unauthenticated},
+		{name: "default requirement met", policy: &grpcauth.Policy{Unlisted: grpcauth.RequireDefault, Default: []scopes.Requirement{scopes.All("orders:write")}}, auth: "Bearer writer", want: codes.OK},
+		{name: "default requirement missed", policy: &grpcauth.Policy{Unlisted: grpcauth.RequireDefault, Default: []scopes.Requirement{scopes.All("orders:write")}}, auth: "Bearer reader", want: codes.PermissionDenied},
 		{name: "one-liner without scopes admits any valid token", oneLiner: true, auth: "Bearer noscope", want: codes.OK},
+		{name: "RequireDefault without Default admits any valid token", policy: &grpcauth.Policy{Unlisted: grpcauth.RequireDefault}, auth: "Bearer noscope", want: codes.OK},
+		{name: "DenyUnlisted spelled out denies a valid token", policy: &grpcauth.Policy{Unlisted: grpcauth.DenyUnlisted}, auth: "Bearer writer", want: codes.PermissionDenied},
+		{name: "listing another method does not open this one", policy: &grpcauth.Policy{Methods: map[string][]scopes.Requirement{chatMethod: nil}}, auth: "Bearer writer", want: codes.PermissionDenied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,6 +170,17 @@ func TestUnlistedMessageNamesNoScope(t *testing.T) {
 	}
 }
 
+func TestUnlistedRefusalLogsTheMethod(t *testing.T) {
+	var logged error
+	p := &grpcauth.Policy{OnError: func(_ context.Context, _ string, err error) { logged = err }}
+	conn := startServer(t, p.UnaryServerInterceptor(fakeVerifier), grpcauth.StreamServerInterceptor(fakeVerifier))
+	_, err := callWhoami(withAuth(t.Context(), "Bearer writer"), conn)
+	wantCode(t, err, codes.PermissionDenied, "")
+	if logged == nil || !strings.Contains(logged.Error(), strconv.Quote(whoamiMethod)) || !strings.Contains(logged.Error(), "DenyUnlisted") {
+		t.Errorf("OnError got %v, want the unlisted method, quoted, and the policy choice that refused it", logged)
+	}
+}
+
 func TestPolicyCheck(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -188,7 +203,7 @@ func TestPolicyCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var method string
-			p := &grpcauth.Policy{Default: []scopes.Requirement{}, Check: func(ctx context.Context, m string, c *verifier.Claims) error {
+			p := &grpcauth.Policy{Unlisted: grpcauth.RequireDefault, Default: []scopes.Requirement{}, Check: func(ctx context.Context, m string, c *verifier.Claims) error {
 				method = m
 				return tt.check(ctx, m, c)
 			}}
@@ -208,7 +223,7 @@ func TestPolicyCheck(t *testing.T) {
 func TestOnError(t *testing.T) {
 	const token = "c2VjcmV0LXRva2Vu"
 	var got []error
-	p := &grpcauth.Policy{Default: []scopes.Requirement{}, OnError: func(_ context.Context, method string, err error) {
+	p := &grpcauth.Policy{Unlisted: grpcauth.RequireDefault, Default: []scopes.Requirement{}, OnError: func(_ context.Context, method string, err error) {
 		got = append(got, fmt.Errorf("%s: %w", method, err))
 	}}
 	conn := startServer(t, p.UnaryServerInterceptor(fakeVerifier), p.StreamServerInterceptor(fakeVerifier))
@@ -247,6 +262,13 @@ func TestSetupPanics(t *testing.T) {
 			(&grpcauth.Policy{Methods: map[string][]scopes.Requirement{whoamiMethod: {scopes.Any()}}}).UnaryServerInterceptor(fakeVerifier)
 		}},
 		{name: "negative token cap", build: func() { (&grpcauth.Policy{MaxTokenBytes: -1}).UnaryServerInterceptor(fakeVerifier) }},
+		{name: "default requirements that DenyUnlisted would ignore", build: func() {
+			(&grpcauth.Policy{Default: []scopes.Requirement{scopes.All("orders:read")}}).UnaryServerInterceptor(fakeVerifier)
+		}},
+		{name: "empty default without RequireDefault is not silently a deny", build: func() {
+			(&grpcauth.Policy{Default: []scopes.Requirement{}}).StreamServerInterceptor(fakeVerifier)
+		}},
+		{name: "unknown Unlisted choice", build: func() { (&grpcauth.Policy{Unlisted: 7}).UnaryServerInterceptor(fakeVerifier) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tokengate/tokengate/internal/bearer"
 	"github.com/tokengate/tokengate/scopes"
 	"github.com/tokengate/tokengate/verifier"
 )
@@ -23,9 +24,10 @@ import (
 //  2. a key of Methods: needs a valid token and every requirement listed
 //     (an empty list: any valid token);
 //  3. anything else, including methods added to the server later: needs a
-//     valid token and then, when Default is nil, is refused with
-//     PermissionDenied; when Default is non-nil, needs every requirement in
-//     Default. Unlisted methods are therefore never public.
+//     valid token and then what Unlisted says: with [DenyUnlisted], the
+//     zero value, it is refused with PermissionDenied; with
+//     [RequireDefault] it needs every requirement in Default (none: any
+//     valid token). Unlisted methods are therefore never public.
 type Policy struct {
 	// Methods maps a full method name to the requirements that method
 	// needs, all of them (as with scopes.AllOf).
@@ -36,9 +38,15 @@ type Policy struct {
 	// public method is ignored: not verified, not in the context.
 	Public []string
 
-	// Default is what a method neither in Methods nor in Public needs.
-	// nil (the zero value) denies such methods to every caller;
-	// a non-nil empty slice admits any valid token.
+	// Unlisted says what a method neither in Methods nor in Public needs
+	// beyond a valid token. Zero value: [DenyUnlisted], every such method
+	// is refused to every caller.
+	Unlisted Unlisted
+
+	// Default lists the requirements of the unlisted methods when Unlisted
+	// is [RequireDefault]; nil and empty alike mean any valid token. With
+	// Unlisted left at DenyUnlisted it must be nil: requirements that would
+	// be ignored panic at setup instead.
 	Default []scopes.Requirement
 
 	// Check, if set, is an extra requirement on the verified claims, run
@@ -53,16 +61,38 @@ type Policy struct {
 	// token.
 	OnError func(ctx context.Context, method string, err error)
 
-	// MaxTokenBytes caps the token length, checked before anything else.
-	// Zero value: 8192. A negative value panics.
+	// MaxTokenBytes, if set, lowers the cap on the length of a token,
+	// checked before anything else. It is secondary: the cap comes from the
+	// verifier, so raising verifier.Config.MaxTokenBytes (or
+	// introspection.Config.MaxTokenBytes) alone admits longer tokens end to
+	// end, and a value here above the verifier's cap has no effect. For a
+	// verifier that declares no cap (it has no MaxTokenBytes() int method)
+	// this is the cap. Zero value: the verifier's cap, or 8192 for a
+	// verifier without one. A negative value panics.
 	MaxTokenBytes int
 }
+
+// Unlisted is the choice a [Policy] makes for the methods it does not list.
+// The zero value is [DenyUnlisted], the safe one.
+type Unlisted uint8
+
+const (
+	// DenyUnlisted refuses every method that is neither in Policy.Methods
+	// nor in Policy.Public, once the token is verified, with
+	// PermissionDenied: a method added to the server later stays closed
+	// until someone lists it.
+	DenyUnlisted Unlisted = iota
+
+	// RequireDefault lets an unlisted method through for a valid token
+	// that meets every requirement in Policy.Default (none: any valid
+	// token). It is what the one-line interceptors use.
+	RequireDefault
+)
 
 // rule is what one method needs.
 type rule struct {
 	public bool
-	req    scopes.Requirement
-	scope  string // the scopes req names, for the status message
+	bearer.Rule
 }
 
 // compiled is a Policy checked and frozen for one verifier.
@@ -73,7 +103,7 @@ type compiled struct {
 	denyRest bool
 	check    func(ctx context.Context, method string, c *verifier.Claims) error
 	onError  func(ctx context.Context, method string, err error)
-	maxBytes int
+	maxBytes int // the token cap, from the verifier and the Policy
 }
 
 // compile validates p; a nil p is the zero Policy.
@@ -85,24 +115,27 @@ func (p *Policy) compile(v verifier.TokenVerifier) (*compiled, error) {
 	if v == nil {
 		return nil, errors.New("grpcauth: nil TokenVerifier")
 	}
-	if opts.MaxTokenBytes < 0 {
-		return nil, fmt.Errorf("grpcauth: Policy.MaxTokenBytes is %d; want 0 (default) or more", opts.MaxTokenBytes)
+	if err := opts.checkSettings(); err != nil {
+		return nil, err
 	}
 	c := &compiled{
 		v: v, methods: make(map[string]rule, len(opts.Methods)+len(opts.Public)),
-		denyRest: opts.Default == nil, check: opts.Check, onError: opts.OnError, maxBytes: opts.MaxTokenBytes,
+		denyRest: opts.Unlisted == DenyUnlisted, check: opts.Check, onError: opts.OnError,
+		maxBytes: bearer.MaxTokenBytes(v, opts.MaxTokenBytes),
 	}
 	var err error
-	if c.def, err = newRule(opts.Default); err != nil {
+	if c.def.Rule, err = bearer.NewRule(opts.Default...); err != nil {
 		return nil, fmt.Errorf("grpcauth: Policy.Default: %w", err)
 	}
 	for name, reqs := range opts.Methods {
 		if err := checkMethodName(name); err != nil {
 			return nil, err
 		}
-		if c.methods[name], err = newRule(reqs); err != nil {
+		r, err := bearer.NewRule(reqs...)
+		if err != nil {
 			return nil, fmt.Errorf("grpcauth: Policy.Methods[%q]: %w", name, err)
 		}
+		c.methods[name] = rule{Rule: r}
 	}
 	for _, name := range opts.Public {
 		if err := checkMethodName(name); err != nil {
@@ -116,12 +149,18 @@ func (p *Policy) compile(v verifier.TokenVerifier) (*compiled, error) {
 	return c, nil
 }
 
-func newRule(reqs []scopes.Requirement) (rule, error) {
-	req := scopes.AllOf(reqs...)
-	if err := req.Validate(); err != nil {
-		return rule{}, err
+// checkSettings reports the fields that are out of range or contradict
+// each other.
+func (p *Policy) checkSettings() error {
+	switch {
+	case p.MaxTokenBytes < 0:
+		return fmt.Errorf("grpcauth: Policy.MaxTokenBytes is %d; want 0 (default) or more", p.MaxTokenBytes)
+	case p.Unlisted > RequireDefault:
+		return fmt.Errorf("grpcauth: Policy.Unlisted is %d; want DenyUnlisted or RequireDefault", p.Unlisted)
+	case p.Unlisted == DenyUnlisted && p.Default != nil:
+		return errors.New("grpcauth: Policy.Default is set but Policy.Unlisted is DenyUnlisted, which ignores it; set Unlisted: grpcauth.RequireDefault")
 	}
-	return rule{req: req, scope: strings.Join(req.Scopes(), " ")}, nil
+	return nil
 }
 
 // checkMethodName accepts "/service/method" with both parts non-empty,
@@ -134,11 +173,14 @@ func checkMethodName(name string) error {
 	return nil
 }
 
-// lookup returns the rule for a full method name, and false for a method
-// the policy does not list (which still needs a token).
-func (c *compiled) lookup(method string) (rule, bool) {
+// lookup returns the rule for a full method name. A method the policy does
+// not list still needs a token; under DenyUnlisted it is then refused.
+func (c *compiled) lookup(method string) rule {
 	if r, ok := c.methods[method]; ok {
-		return r, true
+		return r
 	}
-	return c.def, !c.denyRest
+	if c.denyRest {
+		return rule{Rule: bearer.DenyRule(fmt.Errorf("%w: %.80q", errUnlisted, method))}
+	}
+	return c.def
 }

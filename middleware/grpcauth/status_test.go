@@ -31,8 +31,8 @@ func TestCodeForEveryKind(t *testing.T) {
 			if k := bearer.Classify(tt.err); k != tt.kind {
 				t.Fatalf("Classify(%v) = %v, want %v", tt.err, k, tt.kind)
 			}
-			if got := status.Code(toStatus(tt.err, "")); got != tt.want {
-				t.Errorf("toStatus(%v) code = %v, want %v", tt.err, got, tt.want)
+			if got := status.Code(toStatus((&bearer.Rule{}).Refuse(tt.err))); got != tt.want {
+				t.Errorf("toStatus(Refuse(%v)) code = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}

@@ -1,0 +1,136 @@
+package bearer
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/tokengate/tokengate/scopes"
+	"github.com/tokengate/tokengate/verifier"
+)
+
+// Decision is a refusal as data: everything the HTTP middleware and the
+// gRPC interceptors tell the client, decided once by [Rule.Authorize], and
+// the cause for logs. A transport only maps Kind to a status or a code and
+// writes the response.
+type Decision struct {
+	// Kind is the class of the refusal.
+	Kind Kind
+
+	// Code is the RFC 6750 §3.1 error code ("invalid_request",
+	// "invalid_token", "insufficient_scope"); "" for Missing, which gets no
+	// error information, and for Unavailable.
+	Code string
+
+	// Description is the error_description, from the fixed vocabulary of
+	// [Describe]; "" for Missing.
+	Description string
+
+	// Scope is the space-separated scope attribute of an InsufficientScope
+	// refusal (RFC 6750 §3: "the scope necessary to access the protected
+	// resource"); "" otherwise, and "" for a denial that more scope would
+	// not lift.
+	Scope string
+
+	// Err is the cause, for logs: it matches the verifier sentinels with
+	// errors.Is. It is never shown to the client.
+	Err error
+}
+
+// Rule is what one HTTP route or gRPC method needs of a verified token,
+// fixed at setup by [NewRule] or [DenyRule]. The zero Rule admits any valid
+// token.
+type Rule struct {
+	req   scopes.Requirement
+	scope string // the scope attribute of a refusal by req, built once
+	deny  error  // from DenyRule: refuse every verified token with this cause
+}
+
+// NewRule returns the Rule that needs every one of reqs (all of them, as
+// with scopes.AllOf; none: any valid token). It reports an invalid
+// requirement (scopes.Requirement.Validate).
+func NewRule(reqs ...scopes.Requirement) (Rule, error) {
+	req := scopes.AllOf(reqs...)
+	if err := req.Validate(); err != nil {
+		return Rule{}, err
+	}
+	return Rule{req: req, scope: ScopeString(req)}, nil
+}
+
+// DenyRule returns a Rule that refuses every token, once verified, with
+// cause as a denial (403, PermissionDenied) naming no scope: the answer to
+// a method that a policy does not list.
+func DenyRule(cause error) Rule {
+	return Rule{deny: Denied(cause)}
+}
+
+// errNoClaims stands for a verifier that broke its contract by returning
+// neither claims nor an error; it classifies as Unavailable.
+var errNoClaims = errors.New("bearer: verifier returned no claims and no error")
+
+// Authorize is the one decision path of both transports. Given the token
+// the transport read, or readErr when it could not read exactly one
+// well-formed token, it runs the checks in order:
+//
+//  1. readErr refuses at once;
+//  2. v.Verify; a verifier that returns neither claims nor an error is
+//     refused as Unavailable, never let through;
+//  3. the Rule: the cause of a [DenyRule], or the scope requirements;
+//  4. check, if not nil: the route's extra requirement on the claims, its
+//     error prepared by [Denied].
+//
+// It returns the verified claims, or nil and the refusal. [Classify] runs
+// once per refusal.
+func (r *Rule) Authorize(ctx context.Context, v verifier.TokenVerifier, token string, readErr error, check func(*verifier.Claims) error) (*verifier.Claims, *Decision) {
+	if readErr != nil {
+		return nil, r.Refuse(readErr)
+	}
+	claims, err := v.Verify(ctx, token)
+	switch {
+	case err != nil:
+		return nil, r.Refuse(err)
+	case claims == nil:
+		return nil, r.Refuse(errNoClaims)
+	case r.deny != nil:
+		return nil, r.Refuse(r.deny)
+	}
+	if err := r.req.Check(claims.Scopes); err != nil {
+		return nil, r.Refuse(err)
+	}
+	if check == nil {
+		return claims, nil
+	}
+	if err := check(claims); err != nil {
+		k, err := denied(err)
+		return nil, decide(k, err, checkScope(err))
+	}
+	return claims, nil
+}
+
+// Refuse returns the decision for err, a refusal by anything but the
+// route's check: reading the token, the verifier, the Rule. Its scope
+// attribute is the Rule's own (none for a [DenyRule]).
+func (r *Rule) Refuse(err error) *Decision {
+	return decide(Classify(err), err, r.scope)
+}
+
+// decide builds the decision for err, already classified as k. scope is
+// the attribute to name should k be InsufficientScope.
+func decide(k Kind, err error, scope string) *Decision {
+	d := &Decision{Kind: k, Code: k.code(), Description: describe(k, err), Err: err}
+	if k == InsufficientScope {
+		d.Scope = scope
+	}
+	return d
+}
+
+// checkScope is the scope attribute of a refusal by the route's check: the
+// Required scopes of a *scopes.InsufficientScopeError it returned, and none
+// for a plain denial, which more scope would not lift.
+func checkScope(err error) string {
+	var se *scopes.InsufficientScopeError
+	if errors.Is(err, ErrDenied) || !errors.As(err, &se) {
+		return ""
+	}
+	return strings.Join(se.Required, " ")
+}
