@@ -31,17 +31,17 @@ func TestConfigValidation(t *testing.T) {
 		{"plain http to 127.0.0.2", Config{URL: "http://127.0.0.2:1/jwks"}, ""},
 		{"plain http to ::1", Config{URL: "http://[::1]:1/jwks"}, ""},
 		{"https", Config{URL: "https://example.com/jwks"}, ""},
-		{"negative FetchTimeout", Config{URL: "https://example.com", FetchTimeout: -1}, "Config.FetchTimeout"},
-		{"negative MinRefreshInterval", Config{URL: "https://example.com", MinRefreshInterval: -1}, "Config.MinRefreshInterval"},
-		{"negative MaxRefreshInterval", Config{URL: "https://example.com", MaxRefreshInterval: -1}, "Config.MaxRefreshInterval"},
-		{"negative UnknownKIDCooldown", Config{URL: "https://example.com", UnknownKIDCooldown: -1}, "Config.UnknownKIDCooldown"},
-		{"negative MaxStaleness", Config{URL: "https://example.com", MaxStaleness: -1}, "Config.MaxStaleness"},
-		{"min above max", Config{URL: "https://example.com", MinRefreshInterval: 2 * time.Hour}, "Config.MinRefreshInterval"},
-		{"negative MaxBodyBytes", Config{URL: "https://example.com", MaxBodyBytes: -1}, "Config.MaxBodyBytes"},
-		{"negative MaxKeys", Config{URL: "https://example.com", MaxKeys: -1}, "Config.MaxKeys"},
-		{"negative UnknownKIDWait", Config{URL: "https://example.com", UnknownKIDWait: -1}, "Config.UnknownKIDWait"},
-		{"negative MaxRetryInterval", Config{URL: "https://example.com", MaxRetryInterval: -1}, "Config.MaxRetryInterval"},
-		{"min above max retry", Config{URL: "https://example.com", MinRefreshInterval: 10 * time.Minute}, "Config.MaxRetryInterval"},
+		{"negative FetchTimeout", Config{URL: "https://example.com", Policy: Policy{FetchTimeout: -1}}, "Config.FetchTimeout"},
+		{"negative MinRefreshInterval", Config{URL: "https://example.com", Policy: Policy{MinRefreshInterval: -1}}, "Config.MinRefreshInterval"},
+		{"negative MaxRefreshInterval", Config{URL: "https://example.com", Policy: Policy{MaxRefreshInterval: -1}}, "Config.MaxRefreshInterval"},
+		{"negative UnknownKIDCooldown", Config{URL: "https://example.com", Policy: Policy{UnknownKIDCooldown: -1}}, "Config.UnknownKIDCooldown"},
+		{"negative MaxStaleness", Config{URL: "https://example.com", Policy: Policy{MaxStaleness: -1}}, "Config.MaxStaleness"},
+		{"min above max", Config{URL: "https://example.com", Policy: Policy{MinRefreshInterval: 2 * time.Hour}}, "Config.MinRefreshInterval"},
+		{"negative MaxBodyBytes", Config{URL: "https://example.com", Policy: Policy{MaxBodyBytes: -1}}, "Config.MaxBodyBytes"},
+		{"negative MaxKeys", Config{URL: "https://example.com", Policy: Policy{MaxKeys: -1}}, "Config.MaxKeys"},
+		{"negative UnknownKIDWait", Config{URL: "https://example.com", Policy: Policy{UnknownKIDWait: -1}}, "Config.UnknownKIDWait"},
+		{"negative MaxRetryInterval", Config{URL: "https://example.com", Policy: Policy{MaxRetryInterval: -1}}, "Config.MaxRetryInterval"},
+		{"min above max retry", Config{URL: "https://example.com", Policy: Policy{MinRefreshInterval: 10 * time.Minute}}, "Config.MaxRetryInterval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,10 +73,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	want := Config{URL: "https://example.com/jwks", HTTPClient: client, FetchTimeout: 10 * time.Second,
-		UnknownKIDWait: 2 * time.Second, MinRefreshInterval: time.Minute, MaxRefreshInterval: time.Hour,
-		MaxRetryInterval: 5 * time.Minute, UnknownKIDCooldown: 30 * time.Second,
-		MaxStaleness: 24 * time.Hour, MaxBodyBytes: 1 << 20, MaxKeys: 100}
+	want := Config{URL: "https://example.com/jwks", HTTPClient: client, Policy: Policy{FetchTimeout: 10 * time.Second, UnknownKIDWait: 2 * time.Second, MinRefreshInterval: time.Minute, MaxRefreshInterval: time.Hour, MaxRetryInterval: 5 * time.Minute, UnknownKIDCooldown: 30 * time.Second, MaxStaleness: 24 * time.Hour, MaxBodyBytes: 1 << 20, MaxKeys: 100}}
 	got := c.cfg
 	if got.Now == nil {
 		t.Error("Now not defaulted")
@@ -194,7 +191,7 @@ func TestRefreshIntervalFromExpires(t *testing.T) {
 		})
 	}
 	t.Run("Expires minus now without Date", func(t *testing.T) {
-		c := &Cache{cfg: Config{Now: newFakeClock().Now, MinRefreshInterval: time.Minute, MaxRefreshInterval: time.Hour}}
+		c := &Cache{cfg: Config{Now: newFakeClock().Now, Policy: Policy{MinRefreshInterval: time.Minute, MaxRefreshInterval: time.Hour}}}
 		h := http.Header{"Expires": {date.Add(20 * time.Minute).Format(http.TimeFormat)}}
 		if got := c.refreshInterval(h); got != 20*time.Minute {
 			t.Errorf("refreshInterval() = %v, want 20m", got)
@@ -319,7 +316,7 @@ func TestOversizedBodyRejected(t *testing.T) {
 				_, _ = w.Write(padded[:min(len(padded), 4500)])
 			}))
 			defer srv.Close()
-			c, err := New(t.Context(), Config{URL: srv.URL, HTTPClient: srv.Client(), MaxBodyBytes: 2048})
+			c, err := New(t.Context(), Config{URL: srv.URL, HTTPClient: srv.Client(), Policy: Policy{MaxBodyBytes: 2048}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -45,6 +45,26 @@ type Config struct {
 	// followed; the client itself is never modified.
 	HTTPClient *http.Client
 
+	// Policy tunes fetching, refreshing and limits; its zero value is the
+	// default of each field.
+	Policy
+
+	// OnFetch, if set, is called after every fetch (New's first one,
+	// periodic, triggered, retried or asked for by Refresh) with its
+	// error, nil for a success, once the outcome is in place. It runs on
+	// the fetching goroutine and must not block; use it for metrics and
+	// logs. Default: none.
+	OnFetch func(err error)
+
+	// Now is the clock for every decision (cooldown, staleness, refresh
+	// due). Default time.Now.
+	Now func() time.Time
+}
+
+// Policy is how a [Cache] fetches and refreshes, and what it bounds. It
+// holds no address, client or clock, so a verifier can take it to tune the
+// cache it builds for an issuer. Every field's zero value is its default.
+type Policy struct {
 	// FetchTimeout bounds each fetch. Default 10s. Fetches run on a context
 	// of their own, never on a caller's.
 	FetchTimeout time.Duration
@@ -90,17 +110,6 @@ type Config struct {
 	// Status.Skipped). At most 4×MaxKeys entries of the document are
 	// examined at all. Default 100.
 	MaxKeys int
-
-	// OnFetch, if set, is called after every fetch (New's first one,
-	// periodic, triggered, retried or asked for by Refresh) with its
-	// error, nil for a success, once the outcome is in place. It runs on
-	// the fetching goroutine and must not block; use it for metrics and
-	// logs. Default: none.
-	OnFetch func(err error)
-
-	// Now is the clock for every decision (cooldown, staleness, refresh
-	// due). Default time.Now.
-	Now func() time.Time
 }
 
 // setDefaults checks c and fills in the defaults. Errors name the field.

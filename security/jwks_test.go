@@ -59,7 +59,6 @@ func TestRandomKIDFloodIsBounded(t *testing.T) {
 	wantSentinel(t, "Verify(unknown kid)", err, verifier.ErrInvalidToken)
 }
 
-
 // TestUnresponsiveKeySetEndpoint: a slow (slower than the fetch timeout)
 // or hanging endpoint costs at most one bounded fetch; with nothing cached
 // the answer is 503, never 401; with keys cached they keep working.
@@ -83,7 +82,7 @@ func TestUnresponsiveKeySetEndpoint(t *testing.T) {
 			}
 			f := newFixtureSetup(t, fixture(t, "jwks.json"), withShortFetch)
 			misbehave(f.keys, mode)
-			if err := f.v.Keys().Refresh(t.Context()); err == nil {
+			if err := f.cache.Refresh(t.Context()); err == nil {
 				t.Error("Refresh() of a misbehaving endpoint = nil, want an error")
 			}
 			f.accepts(t, valid)
@@ -96,7 +95,7 @@ func TestUnresponsiveKeySetEndpoint(t *testing.T) {
 }
 
 // withShortFetch makes key set fetches give up after shortTimeout.
-func withShortFetch(c *verifier.Config) { c.Keys.FetchTimeout = shortTimeout }
+func withShortFetch(c *verifier.Config) { c.KeyPolicy.FetchTimeout = shortTimeout }
 
 func misbehave(s *docServer, mode string) {
 	switch mode {
@@ -120,12 +119,12 @@ func TestBadKeySetAfterAGoodFetch(t *testing.T) {
 		t.Run(doc, func(t *testing.T) {
 			f := newFixtureSetup(t, fixture(t, "jwks.json"), nil)
 			f.keys.set(fixture(t, doc))
-			if err := f.v.Keys().Refresh(t.Context()); err == nil {
+			if err := f.cache.Refresh(t.Context()); err == nil {
 				t.Fatalf("Refresh() with %s = nil, want an error", doc)
 			}
 			f.accepts(t, token(t, "valid-rs256"))
 			f.accepts(t, token(t, "valid-es256"))
-			if st := f.v.Keys().Status(); !slices.Equal(st.KIDs, []string{"ec-1", "rsa-1"}) || st.LastError == nil {
+			if st := f.cache.Status(); !slices.Equal(st.KIDs, []string{"ec-1", "rsa-1"}) || st.LastError == nil {
 				t.Errorf("Status() = KIDs %q, LastError %v; want the old kids and the error", st.KIDs, st.LastError)
 			}
 		})
@@ -153,7 +152,7 @@ func TestUnfitKeysInTheSetAreNeverUsed(t *testing.T) {
 			f := newFixtureSetup(t, fixture(t, tt.jwks), tt.mod)
 			f.accepts(t, token(t, "valid-rs256"))
 			f.refuses(t, token(t, tt.token), tt.want)
-			st := f.v.Keys().Status()
+			st := f.cache.Status()
 			if slices.Contains(st.KIDs, tt.kid) || len(st.Skipped) == 0 {
 				t.Errorf("Status() = KIDs %q, Skipped %q; want %s skipped", st.KIDs, st.Skipped, tt.kid)
 			}

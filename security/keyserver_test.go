@@ -1,6 +1,7 @@
 package security_test
 
 import (
+	"github.com/tokengate/tokengate/jwkscache"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -81,6 +82,7 @@ func (s *docServer) setEndless() {
 // audience, a clock stopped at their time, and a JWKS server serving jwks.
 type fixtureSetup struct {
 	keys  *docServer
+	cache *jwkscache.Cache // the verifier's key source, for Refresh and Status
 	clock *issuertest.Clock
 	v     *verifier.JWT
 	*gate
@@ -116,12 +118,20 @@ func newFixtureSetupOn(t testing.TB, keys *docServer, mod func(*verifier.Config)
 	if mod != nil {
 		mod(&cfg)
 	}
+	// The test builds the key cache itself, as a user tuning it would, to
+	// reach its Refresh and Status.
+	cache, err := jwkscache.New(t.Context(), jwkscache.Config{URL: cfg.JWKSURL, Policy: cfg.KeyPolicy, Now: cfg.Now})
+	if err != nil {
+		t.Fatalf("jwkscache.New() error = %v", err)
+	}
+	t.Cleanup(func() { cache.Close() })
+	cfg.Keys, cfg.JWKSURL, cfg.KeyPolicy = cache, "", jwkscache.Policy{}
 	v, err := verifier.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("verifier.New() error = %v", err)
 	}
 	t.Cleanup(func() { v.Close() })
-	f.v, f.gate = v, newGate(t, v, nil)
+	f.v, f.cache, f.gate = v, cache, newGate(t, v, nil)
 	return f
 }
 

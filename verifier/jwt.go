@@ -64,14 +64,21 @@ type Config struct {
 
 	// HTTPClient fetches discovery metadata and keys. Default: a client
 	// with no timeout of its own: every call carries a deadline (10s for
-	// discovery, Keys.FetchTimeout for a key fetch). A client's own
+	// discovery, KeyPolicy.FetchTimeout for a key fetch). A client's own
 	// Timeout, if it has one, caps each call as well.
 	HTTPClient *http.Client
 
-	// Keys tunes the key set cache (refresh intervals, cooldown, limits).
-	// Its URL, HTTPClient, AllowInsecureHTTP and Now are filled from this
-	// Config.
-	Keys jwkscache.Config
+	// Keys is where verification keys come from. Default: a
+	// *jwkscache.Cache of JWKSURL (or of the issuer's jwks_uri), made with
+	// HTTPClient, AllowInsecureHTTP, KeyPolicy and Now, and closed by
+	// [JWT.Close]. A source set here is the caller's: JWKSURL and
+	// KeyPolicy must then be unset, and Close leaves the source alone.
+	Keys KeySource
+
+	// KeyPolicy tunes the default key cache (fetch timeout, refresh
+	// intervals, unknown-kid cooldown and wait, limits); its zero value
+	// is jwkscache's defaults.
+	KeyPolicy jwkscache.Policy
 
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -91,7 +98,8 @@ type JWT struct {
 	cfg     Config
 	allowed map[string]jwt.SigningMethod // Config.Algorithms
 	headers headerCache
-	keys    *jwkscache.Cache // nil when only HMAC algorithms are allowed
+	keys    KeySource        // hmacSource in front when Config.HMACSecret is set
+	owned   *jwkscache.Cache // the cache New made, which Close stops; nil for Config.Keys
 }
 
 var _ TokenVerifier = (*JWT)(nil)
@@ -105,16 +113,19 @@ func New(ctx context.Context, cfg Config) (*JWT, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	v := &JWT{cfg: cfg, allowed: make(map[string]jwt.SigningMethod)}
+	v := &JWT{cfg: cfg, allowed: make(map[string]jwt.SigningMethod), keys: cfg.Keys}
 	for _, alg := range cfg.Algorithms {
 		v.allowed[alg] = methods[alg]
 	}
-	if !cfg.onlyHMAC() {
+	if v.keys == nil && !cfg.onlyHMAC() {
 		keys, err := cfg.keyCache(ctx)
 		if err != nil {
 			return nil, err
 		}
-		v.keys = keys
+		v.keys, v.owned = keys, keys
+	}
+	if len(cfg.HMACSecret) > 0 {
+		v.keys = hmacSource{secret: cfg.HMACSecret, next: v.keys}
 	}
 	return v, nil
 }
@@ -146,6 +157,9 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("verifier: Config.Leeway %v must be between 0 and %v", c.Leeway, maxLeeway)
 	case c.Leeway == 0:
 		c.Leeway = defaultLeeway
+	}
+	if c.Keys != nil && (c.JWKSURL != "" || c.KeyPolicy != (jwkscache.Policy{})) {
+		return errors.New("verifier: Config.JWKSURL and Config.KeyPolicy configure the default key cache; with Config.Keys set, configure the source itself")
 	}
 	if c.MaxTokenBytes < 0 {
 		return errors.New("verifier: Config.MaxTokenBytes must not be negative")
@@ -189,27 +203,25 @@ func (c *Config) keyCache(ctx context.Context) (*jwkscache.Cache, error) {
 	if err := discovery.CheckURL("Config.JWKSURL", c.JWKSURL, c.AllowInsecureHTTP); err != nil {
 		return nil, fmt.Errorf("verifier: %w", err)
 	}
-	kc := c.Keys
-	kc.URL, kc.HTTPClient, kc.AllowInsecureHTTP, kc.Now = c.JWKSURL, c.HTTPClient, c.AllowInsecureHTTP, c.Now
-	keys, err := jwkscache.New(ctx, kc)
+	keys, err := jwkscache.New(ctx, jwkscache.Config{
+		URL: c.JWKSURL, AllowInsecureHTTP: c.AllowInsecureHTTP, HTTPClient: c.HTTPClient,
+		Policy: c.KeyPolicy, Now: c.Now,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("verifier: %w", err)
 	}
 	return keys, nil
 }
 
-// Close stops the background refresh of the key set. Verify keeps
-// working with the keys held.
+// Close stops the background refresh of the key cache New made, and waits
+// for it. Verify keeps working with the keys held. A Config.Keys source is
+// the caller's to close.
 func (v *JWT) Close() error {
-	if v.keys == nil {
+	if v.owned == nil {
 		return nil
 	}
-	return v.keys.Close()
+	return v.owned.Close()
 }
-
-// Keys returns the key set cache, for status reporting (kids held, last
-// refresh, last error). It is nil when only HMAC algorithms are allowed.
-func (v *JWT) Keys() *jwkscache.Cache { return v.keys }
 
 // Verify checks token and returns its claims. The checks run in this
 // order, so that no claim is believed before the signature is checked
@@ -307,15 +319,9 @@ func (v *JWT) checkSignature(ctx context.Context, h *header, signingInput, sigSe
 
 // key returns the verification key for a token with header h.
 func (v *JWT) key(ctx context.Context, h *header) (any, error) {
-	if hmacAlgorithms[h.alg] {
-		return v.cfg.HMACSecret, nil
-	}
-	if v.keys == nil {
-		return nil, errorf(ErrInvalidToken, jwt.ErrTokenUnverifiable, "no key set configured for %s", h.alg)
-	}
 	k, err := v.keys.Key(ctx, h.kid, h.alg)
 	switch {
-	case errors.Is(err, jwkscache.ErrUnavailable):
+	case errors.Is(err, jwkscache.ErrUnavailable), errors.Is(err, ErrUnavailable):
 		return nil, errorf(ErrUnavailable, err, "no key to check kid %s alg %s", quote(h.kid), h.alg)
 	case err != nil:
 		return nil, errorf(ErrInvalidToken, errors.Join(jwt.ErrTokenUnverifiable, err), "no key for kid %s alg %s", quote(h.kid), h.alg)

@@ -13,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tokengate/tokengate/issuertest"
+	"github.com/tokengate/tokengate/jwkscache"
 	"github.com/tokengate/tokengate/verifier"
 )
 
@@ -21,6 +22,7 @@ const testIssuer = "https://issuer.example.test"
 // fixture is a verifier with a real JWKS server and a fake clock.
 type fixture struct {
 	v     *verifier.JWT
+	cache *jwkscache.Cache // the verifier's key source, for Refresh and Status
 	jwks  *jwksServer
 	clock *issuertest.Clock
 	rsa   testKey
@@ -43,6 +45,16 @@ func newFixture(t testing.TB, mod func(*verifier.Config), ks ...testKey) *fixtur
 	if mod != nil {
 		mod(&cfg)
 	}
+	if cfg.Keys == nil && cfg.JWKSURL != "" && !onlyHMAC(cfg.Algorithms) {
+		// Built here, as a user tuning the cache would, to reach its
+		// Refresh and Status.
+		cache, err := jwkscache.New(t.Context(), jwkscache.Config{URL: cfg.JWKSURL, Policy: cfg.KeyPolicy, Now: cfg.Now})
+		if err != nil {
+			t.Fatalf("jwkscache.New() error = %v", err)
+		}
+		t.Cleanup(func() { cache.Close() })
+		cfg.Keys, cfg.JWKSURL, cfg.KeyPolicy, f.cache = cache, "", jwkscache.Policy{}, cache
+	}
 	v, err := verifier.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
@@ -50,6 +62,15 @@ func newFixture(t testing.TB, mod func(*verifier.Config), ks ...testKey) *fixtur
 	t.Cleanup(func() { v.Close() })
 	f.v = v
 	return f
+}
+
+func onlyHMAC(algs []string) bool {
+	for _, a := range algs {
+		if !strings.HasPrefix(a, "HS") {
+			return false
+		}
+	}
+	return len(algs) > 0
 }
 
 func (f *fixture) token(t testing.TB, header, overrides map[string]any) string {

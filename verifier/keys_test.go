@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokengate/tokengate/jwkscache"
 	"github.com/tokengate/tokengate/verifier"
 )
 
@@ -43,7 +44,7 @@ func TestRemovedKeyStopsVerifyingAfterRefresh(t *testing.T) {
 		t.Fatalf("Verify() error = %v", err)
 	}
 	f.jwks.setKeys(testKey{kid: "rsa-2", alg: "RS256", priv: rsaKey2})
-	if err := f.v.Keys().Refresh(t.Context()); err != nil {
+	if err := f.cache.Refresh(t.Context()); err != nil {
 		t.Fatalf("Refresh() error = %v", err)
 	}
 	if _, err := f.v.Verify(t.Context(), tok); !errors.Is(err, verifier.ErrInvalidToken) {
@@ -56,7 +57,12 @@ func TestKeySetDownAtStartIsUnavailable(t *testing.T) {
 	jwks := newJWKSServer(t, testKey{kid: "rsa-1", alg: "RS256", priv: rsaKey})
 	jwks.setFailing(true)
 	clock := newClock()
-	v, err := verifier.New(t.Context(), verifier.Config{Issuer: testIssuer, Audience: testAudience, JWKSURL: jwks.URL, Now: clock.Now})
+	cache, err := jwkscache.New(t.Context(), jwkscache.Config{URL: jwks.URL, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cache.Close()
+	v, err := verifier.New(t.Context(), verifier.Config{Issuer: testIssuer, Audience: testAudience, Keys: cache, Now: clock.Now})
 	if err != nil {
 		t.Fatalf("New() error = %v, want the verifier to start and report outages per request", err)
 	}
@@ -67,7 +73,7 @@ func TestKeySetDownAtStartIsUnavailable(t *testing.T) {
 		t.Fatalf("Verify() error = %v, want %v and not %v", err, verifier.ErrUnavailable, verifier.ErrInvalidToken)
 	}
 	jwks.setFailing(false)
-	if err := v.Keys().Refresh(t.Context()); err != nil {
+	if err := cache.Refresh(t.Context()); err != nil {
 		t.Fatalf("Refresh() error = %v", err)
 	}
 	if _, err := v.Verify(t.Context(), tok); err != nil {
@@ -78,14 +84,14 @@ func TestKeySetDownAtStartIsUnavailable(t *testing.T) {
 func TestKeySetDownAfterStartKeepsCachedKeys(t *testing.T) {
 	f := newFixture(t, nil)
 	f.jwks.setFailing(true)
-	if err := f.v.Keys().Refresh(t.Context()); err == nil {
+	if err := f.cache.Refresh(t.Context()); err == nil {
 		t.Fatal("Refresh() of a failing endpoint = nil, want an error")
 	}
 	f.clock.Advance(cooldown + time.Second)
 	if _, err := f.v.Verify(t.Context(), f.token(t, nil, nil)); err != nil {
 		t.Fatalf("Verify() while the key set is down: error = %v, want cached keys to keep working", err)
 	}
-	if f.v.Keys().Status().LastError == nil {
+	if f.cache.Status().LastError == nil {
 		t.Error("Status().LastError = nil, want the refresh failure")
 	}
 }

@@ -24,9 +24,9 @@ type api struct {
 // active results for up to 30 seconds: a revoked token can work that long.
 func newAPI(ctx context.Context, cfg config) (*api, error) {
 	jwt, err := verifier.New(ctx, verifier.Config{
-		Issuer:   cfg.issuer,
-		Audience: cfg.audience,
-		Keys:     jwkscache.Config{UnknownKIDCooldown: cfg.cooldown},
+		Issuer:    cfg.issuer,
+		Audience:  cfg.audience,
+		KeyPolicy: jwkscache.Policy{UnknownKIDCooldown: cfg.cooldown},
 	})
 	if err != nil {
 		return nil, err
