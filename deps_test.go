@@ -23,16 +23,16 @@ type rule struct {
 
 // rules is the one direction of imports of DESIGN.md, package => allowed.
 var rules = map[string]rule{
-	"":                    {},
+	"":                    {tokengate: []string{"internal/claimset"}},
 	"scopes":              {},
 	"internal/claimset":   {tokengate: []string{"scopes"}},
 	"internal/discovery":  {thirdParty: []string{"github.com/coreos/go-oidc/v3"}},
 	"jwkscache":           {thirdParty: []string{"github.com/MicahParks/jwkset", "github.com/golang-jwt/jwt/v5", "golang.org/x/sync"}},
-	"verifier":            {tokengate: []string{"scopes", "jwkscache", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
-	"introspection":       {tokengate: []string{"verifier", "scopes", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
-	"internal/bearer":     {tokengate: []string{"verifier", "scopes"}},
-	"middleware":          {tokengate: []string{"verifier", "scopes", "internal/bearer"}},
-	"middleware/grpcauth": {tokengate: []string{"verifier", "scopes", "internal/bearer"}, thirdParty: []string{"google.golang.org/grpc"}},
+	"verifier":            {tokengate: []string{"", "scopes", "jwkscache", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
+	"introspection":       {tokengate: []string{"", "verifier", "scopes", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
+	"internal/bearer":     {tokengate: []string{"", "scopes"}},
+	"middleware":          {tokengate: []string{"", "scopes", "internal/bearer"}},
+	"middleware/grpcauth": {tokengate: []string{"", "scopes", "internal/bearer"}, thirdParty: []string{"google.golang.org/grpc"}},
 	"issuertest":          {},
 }
 
@@ -108,8 +108,8 @@ func (r rule) check(imp string) string {
 	switch {
 	case r.anyImport:
 		return ""
-	case strings.HasPrefix(imp, module+"/"):
-		rel := strings.TrimPrefix(imp, module+"/")
+	case imp == module || strings.HasPrefix(imp, module+"/"):
+		rel := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/") // "" is the root package
 		for _, ok := range r.tokengate {
 			if rel == ok {
 				return ""
@@ -132,6 +132,14 @@ func TestTransitiveEdges(t *testing.T) {
 		pkg, dep, why string
 	}{
 		{"middleware", "google.golang.org/grpc", "net/http users must not pay for gRPC"},
+		{"middleware", "github.com/golang-jwt/", "the shared contract costs nothing: middleware links no JWT library"},
+		{"middleware", "github.com/go-jose/", "the shared contract costs nothing"},
+		{"middleware/grpcauth", "github.com/golang-jwt/", "the shared contract costs nothing: gRPC users who introspect link no JWT library"},
+		{"", "github.com/golang-jwt/", "the root contract package links no third-party module"},
+		{"", "github.com/MicahParks/", "the root contract package links no third-party module"},
+		{"", "github.com/coreos/", "the root contract package links no third-party module"},
+		{"", "github.com/go-jose/", "the root contract package links no third-party module"},
+		{"", "google.golang.org/", "the root contract package links no third-party module"},
 		{"scopes", "github.com/", "scopes is a standard-library leaf"},
 		{"issuertest", module + "/", "issuertest is independent of the code it tests"},
 	}

@@ -3,8 +3,7 @@
 // The library is split by job; start with the package you need:
 //
 //   - [github.com/tokengate/tokengate/verifier] checks JWT access tokens
-//     locally against the issuer's key set, and defines Claims, the
-//     TokenVerifier interface and the errors every verifier returns.
+//     locally against the issuer's key set.
 //   - [github.com/tokengate/tokengate/introspection] checks tokens
 //     remotely with RFC 7662 token introspection, with a bounded cache.
 //   - [github.com/tokengate/tokengate/middleware] protects net/http routes
@@ -16,5 +15,10 @@
 //     authorization server in tests, so an API is tested end to end without
 //     an identity provider.
 //
-// This package itself holds no code.
+// This package holds the contract every verifier and both transports
+// share, and depends on nothing but the standard library and tokengate's
+// own internals: [Claims], [TokenVerifier], the errors every verifier
+// returns, and [NewContext] and [FromContext]. Package verifier re-exports
+// each under the same name, so code may use either; a service that only
+// introspects thus links no JWT library.
 package tokengate

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/internal/bearer"
-	"github.com/tokengate/tokengate/verifier"
 )
 
 // MaxFormBytes bounds how much of a form-encoded body is read to find an
@@ -30,7 +30,7 @@ func (p *policy) extract(r *http.Request) (string, bool, error) {
 	if !p.opts.AllowQueryToken && !p.opts.AllowFormToken {
 		return token, false, err
 	}
-	if err != nil && !errors.Is(err, verifier.ErrNoToken) {
+	if err != nil && !errors.Is(err, tokengate.ErrNoToken) {
 		return "", false, err // malformed, oversized or doubled: stop here
 	}
 	headerErr, found, fromQuery := err, err == nil, false
@@ -90,7 +90,7 @@ func (p *policy) formToken(r *http.Request) (string, bool, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxFormBytes+1))
 	r.Body = restoredBody{Reader: bytes.NewReader(body), Closer: r.Body}
 	if err != nil {
-		return "", false, fmt.Errorf("middleware: reading the form body: %w: %w", verifier.ErrInvalidRequest, err)
+		return "", false, fmt.Errorf("middleware: reading the form body: %w: %w", tokengate.ErrInvalidRequest, err)
 	}
 	if len(body) > MaxFormBytes {
 		return "", false, bearer.ErrFormTooLarge

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/internal/bearer"
 	"github.com/tokengate/tokengate/scopes"
-	"github.com/tokengate/tokengate/verifier"
 )
 
 // DefaultRetryAfter is the Retry-After a 503 carries when
@@ -26,7 +26,7 @@ const DefaultRetryAfter = 5 * time.Second
 //
 // Require panics, like http.ServeMux given a bad pattern, when v is nil or a
 // requirement is invalid (see scopes.Requirement.Validate).
-func Require(v verifier.TokenVerifier, reqs ...scopes.Requirement) func(http.Handler) http.Handler {
+func Require(v tokengate.TokenVerifier, reqs ...scopes.Requirement) func(http.Handler) http.Handler {
 	return (*Guard)(nil).Require(v, reqs...)
 }
 
@@ -72,10 +72,10 @@ type Guard struct {
 	// requires higher privileges than provided by the access token") whose
 	// scope attribute is omitted, since more scope would not help; a
 	// returned *scopes.InsufficientScopeError instead names its Required
-	// scopes. An error wrapping verifier.ErrInvalidToken or
-	// verifier.ErrUnavailable answers 401 or 503 instead, so that a check
+	// scopes. An error wrapping tokengate.ErrInvalidToken or
+	// tokengate.ErrUnavailable answers 401 or 503 instead, so that a check
 	// may reject a revoked token or report that its own backend is down.
-	Check func(r *http.Request, c *verifier.Claims) error
+	Check func(r *http.Request, c *tokengate.Claims) error
 
 	// AllowPreflight lets CORS preflight requests (OPTIONS with Origin and
 	// Access-Control-Request-Method headers) through without a token, as
@@ -118,13 +118,13 @@ type Guard struct {
 //
 // The requirements are validated and the challenge built here, once; the
 // returned middleware then only verifies. On success the next handler finds
-// the claims with verifier.FromContext; on failure it is never called, and
+// the claims with tokengate.FromContext; on failure it is never called, and
 // the response follows the behaviour table of the package documentation.
 //
 // Require panics when v is nil, a requirement is invalid, or a Guard field
 // is out of range, as http.ServeMux does with a bad pattern: these are
 // programming errors found at startup. A nil *Guard is the zero Guard.
-func (g *Guard) Require(v verifier.TokenVerifier, reqs ...scopes.Requirement) func(http.Handler) http.Handler {
+func (g *Guard) Require(v tokengate.TokenVerifier, reqs ...scopes.Requirement) func(http.Handler) http.Handler {
 	p, err := g.compile(v, reqs)
 	if err != nil {
 		panic(err)
@@ -140,14 +140,14 @@ func (g *Guard) Require(v verifier.TokenVerifier, reqs ...scopes.Requirement) fu
 // policy is a Guard compiled for one route.
 type policy struct {
 	opts       Guard
-	v          verifier.TokenVerifier
+	v          tokengate.TokenVerifier
 	rule       bearer.Rule
 	maxBytes   int // the token cap, from the verifier and the Guard
 	challenge  bearer.Challenge
 	retryAfter string
 }
 
-func (g *Guard) compile(v verifier.TokenVerifier, reqs []scopes.Requirement) (*policy, error) {
+func (g *Guard) compile(v tokengate.TokenVerifier, reqs []scopes.Requirement) (*policy, error) {
 	var opts Guard
 	if g != nil {
 		opts = *g
@@ -198,7 +198,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, fromQuery, err := h.extract(r)
-	claims, d := h.rule.Authorize(r.Context(), h.v, token, err, func(c *verifier.Claims) error {
+	claims, d := h.rule.Authorize(r.Context(), h.v, token, err, func(c *tokengate.Claims) error {
 		if h.opts.Check == nil {
 			return nil
 		}
@@ -213,7 +213,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// SHOULD be marked private.
 		w.Header().Set("Cache-Control", "private")
 	}
-	h.next.ServeHTTP(w, r.WithContext(verifier.NewContext(r.Context(), claims)))
+	h.next.ServeHTTP(w, r.WithContext(tokengate.NewContext(r.Context(), claims)))
 }
 
 // isPreflight reports a CORS preflight request (Fetch standard, "CORS-

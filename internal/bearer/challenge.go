@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/scopes"
-	"github.com/tokengate/tokengate/verifier"
 )
 
 // Describe returns the error_description for err: a phrase from a fixed
@@ -53,15 +53,15 @@ var (
 	}
 	invalidTokenPhrases = []phrase{
 		{ErrTooLarge, "the access token is too large"},
-		{verifier.ErrTokenExpired, "the access token expired"},
-		{verifier.ErrNotAccessToken, "the token is not an access token"},
-		{verifier.ErrWrongIssuer, "the token's issuer is not trusted by this API"},
-		{verifier.ErrWrongAudience, "the token's audience is not this API"},
-		{verifier.ErrBadSignature, "the token's signature is not valid"},
-		{verifier.ErrAlgorithmNotAllowed, "the token's algorithm is not allowed"},
-		{verifier.ErrNotYetValid, "the token is not valid yet"},
-		{verifier.ErrSenderConstrained, "the token is bound to a key and cannot be used as a bearer token"},
-		{verifier.ErrMalformedToken, "the access token is malformed"},
+		{tokengate.ErrTokenExpired, "the access token expired"},
+		{tokengate.ErrNotAccessToken, "the token is not an access token"},
+		{tokengate.ErrWrongIssuer, "the token's issuer is not trusted by this API"},
+		{tokengate.ErrWrongAudience, "the token's audience is not this API"},
+		{tokengate.ErrBadSignature, "the token's signature is not valid"},
+		{tokengate.ErrAlgorithmNotAllowed, "the token's algorithm is not allowed"},
+		{tokengate.ErrNotYetValid, "the token is not valid yet"},
+		{tokengate.ErrSenderConstrained, "the token is bound to a key and cannot be used as a bearer token"},
+		{tokengate.ErrMalformedToken, "the access token is malformed"},
 	}
 	insufficientScopePhrases = []phrase{
 		{ErrDenied, "the access token does not grant access to this resource"},

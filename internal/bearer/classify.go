@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/scopes"
-	"github.com/tokengate/tokengate/verifier"
 )
 
 // Kind is the class of a refusal. It is the one classification that both
@@ -61,13 +61,13 @@ func (k Kind) code() string {
 //
 //  1. a missing scope (*scopes.InsufficientScopeError) or [ErrDenied]:
 //     InsufficientScope;
-//  2. verifier.ErrInvalidRequest: InvalidRequest;
-//  3. verifier.ErrNoToken: Missing;
+//  2. tokengate.ErrInvalidRequest: InvalidRequest;
+//  3. tokengate.ErrNoToken: Missing;
 //  4. context.Canceled or context.DeadlineExceeded anywhere in the chain:
 //     Unavailable. The check was cut short, which says nothing about the
 //     token, so a 401 would be a lie that makes clients drop good tokens;
-//  5. verifier.ErrInvalidToken: InvalidToken;
-//  6. anything else, verifier.ErrUnavailable included: Unavailable.
+//  5. tokengate.ErrInvalidToken: InvalidToken;
+//  6. anything else, tokengate.ErrUnavailable included: Unavailable.
 //
 // Rule 6 is deliberate: a verifier error that wraps no sentinel means the
 // verifier itself failed (a bug, an unexpected response). Refusing with 503
@@ -80,7 +80,7 @@ func Classify(err error) Kind {
 }
 
 // classify is [Classify] that also reports whether err belongs to a class
-// (rules 1 to 5, or verifier.ErrUnavailable) rather than falling to rule 6.
+// (rules 1 to 5, or tokengate.ErrUnavailable) rather than falling to rule 6.
 func classify(err error) (Kind, bool) {
 	var scopeErr *scopes.InsufficientScopeError
 	switch {
@@ -88,16 +88,16 @@ func classify(err error) (Kind, bool) {
 		return Unavailable, false
 	case errors.As(err, &scopeErr), errors.Is(err, ErrDenied):
 		return InsufficientScope, true
-	case errors.Is(err, verifier.ErrInvalidRequest):
+	case errors.Is(err, tokengate.ErrInvalidRequest):
 		return InvalidRequest, true
-	case errors.Is(err, verifier.ErrNoToken):
+	case errors.Is(err, tokengate.ErrNoToken):
 		return Missing, true
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Unavailable, true
-	case errors.Is(err, verifier.ErrInvalidToken):
+	case errors.Is(err, tokengate.ErrInvalidToken):
 		return InvalidToken, true
 	}
-	return Unavailable, errors.Is(err, verifier.ErrUnavailable)
+	return Unavailable, errors.Is(err, tokengate.ErrUnavailable)
 }
 
 // Denied prepares the error of an application check (a role, a client

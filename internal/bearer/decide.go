@@ -5,8 +5,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/scopes"
-	"github.com/tokengate/tokengate/verifier"
 )
 
 // Decision is a refusal as data: everything the HTTP middleware and the
@@ -81,7 +81,7 @@ var errNoClaims = errors.New("bearer: verifier returned no claims and no error")
 //
 // It returns the verified claims, or nil and the refusal. [Classify] runs
 // once per refusal.
-func (r *Rule) Authorize(ctx context.Context, v verifier.TokenVerifier, token string, readErr error, check func(*verifier.Claims) error) (*verifier.Claims, *Decision) {
+func (r *Rule) Authorize(ctx context.Context, v tokengate.TokenVerifier, token string, readErr error, check func(*tokengate.Claims) error) (*tokengate.Claims, *Decision) {
 	if readErr != nil {
 		return nil, r.Refuse(readErr)
 	}

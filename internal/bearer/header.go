@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tokengate/tokengate/verifier"
+	"github.com/tokengate/tokengate"
 )
 
 // DefaultMaxTokenBytes caps the length of a bearer token when the caller
@@ -22,27 +22,27 @@ var (
 	// ErrMultipleTokens reports a request offering more than one credential:
 	// two Authorization header values, or a token by two methods
 	// (RFC 6750 §2: "Clients MUST NOT use more than one method").
-	ErrMultipleTokens = fmt.Errorf("bearer: more than one access token in request: %w", verifier.ErrInvalidRequest)
+	ErrMultipleTokens = fmt.Errorf("bearer: more than one access token in request: %w", tokengate.ErrInvalidRequest)
 
 	// ErrMalformed reports a bearer credential that does not follow
 	// RFC 6750 §2.1: no token after the scheme, more than one space, extra
 	// parts, or characters outside b64token.
-	ErrMalformed = fmt.Errorf("bearer: malformed bearer credential: %w", verifier.ErrInvalidRequest)
+	ErrMalformed = fmt.Errorf("bearer: malformed bearer credential: %w", tokengate.ErrInvalidRequest)
 
 	// ErrOtherScheme reports an Authorization header for another scheme
 	// (Basic, DPoP, ...). For this middleware the request carries no bearer
-	// token, so it wraps verifier.ErrNoToken and earns a bare challenge.
-	ErrOtherScheme = fmt.Errorf("bearer: authorization scheme is not Bearer: %w", verifier.ErrNoToken)
+	// token, so it wraps tokengate.ErrNoToken and earns a bare challenge.
+	ErrOtherScheme = fmt.Errorf("bearer: authorization scheme is not Bearer: %w", tokengate.ErrNoToken)
 
 	// ErrTooLarge reports a credential longer than the token size cap. No
 	// real token is that long, so it is an invalid token (401), and it is
 	// refused before any parsing.
-	ErrTooLarge = fmt.Errorf("bearer: access token exceeds the size cap: %w", verifier.ErrInvalidToken)
+	ErrTooLarge = fmt.Errorf("bearer: access token exceeds the size cap: %w", tokengate.ErrInvalidToken)
 
 	// ErrFormTooLarge reports a form-encoded body too large to search for
 	// an access_token parameter (RFC 6750 §2.2) within the middleware's
 	// bound.
-	ErrFormTooLarge = fmt.Errorf("bearer: form body too large to search for an access token: %w", verifier.ErrInvalidRequest)
+	ErrFormTooLarge = fmt.Errorf("bearer: form body too large to search for an access token: %w", tokengate.ErrInvalidRequest)
 
 	// ErrDenied marks a refusal by an application check on otherwise valid
 	// claims (a role, a client allow-list). It answers 403 / PermissionDenied
@@ -51,7 +51,7 @@ var (
 )
 
 // errNoHeader is returned by [ParseHeader] when there is no value at all.
-var errNoHeader = fmt.Errorf("bearer: no authorization header: %w", verifier.ErrNoToken)
+var errNoHeader = fmt.Errorf("bearer: no authorization header: %w", tokengate.ErrNoToken)
 
 // scheme is the authentication scheme name of RFC 6750 §2.1, compared
 // case-insensitively as RFC 9110 §11.1 requires.
@@ -63,7 +63,7 @@ const scheme = "bearer"
 //
 // The checks run in this order, each a case of its own:
 //   - any value longer than the cap allows: [ErrTooLarge], before anything else;
-//   - no value: an error wrapping verifier.ErrNoToken;
+//   - no value: an error wrapping tokengate.ErrNoToken;
 //   - two or more values: [ErrMultipleTokens];
 //   - a scheme other than Bearer: [ErrOtherScheme];
 //   - anything but "Bearer" + exactly one space + a b64token: [ErrMalformed].

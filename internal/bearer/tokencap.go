@@ -1,6 +1,6 @@
 package bearer
 
-import "github.com/tokengate/tokengate/verifier"
+import "github.com/tokengate/tokengate"
 
 // TokenCap is implemented by a verifier that caps the length of the tokens
 // it accepts, as verifier.JWT and introspection.Introspector do
@@ -18,7 +18,7 @@ type TokenCap interface {
 //     local when local is positive and smaller (a local value can only
 //     tighten what the verifier accepts);
 //   - otherwise local when positive, else [DefaultMaxTokenBytes].
-func MaxTokenBytes(v verifier.TokenVerifier, local int) int {
+func MaxTokenBytes(v tokengate.TokenVerifier, local int) int {
 	if c, ok := v.(TokenCap); ok {
 		if limit := c.MaxTokenBytes(); limit > 0 {
 			if local > 0 {

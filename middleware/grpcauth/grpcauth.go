@@ -9,9 +9,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/internal/bearer"
 	"github.com/tokengate/tokengate/scopes"
-	"github.com/tokengate/tokengate/verifier"
 )
 
 // UnaryServerInterceptor returns an interceptor under which every unary
@@ -25,12 +25,12 @@ import (
 //	)
 //
 // It panics when v is nil or a requirement is invalid.
-func UnaryServerInterceptor(v verifier.TokenVerifier, reqs ...scopes.Requirement) grpc.UnaryServerInterceptor {
+func UnaryServerInterceptor(v tokengate.TokenVerifier, reqs ...scopes.Requirement) grpc.UnaryServerInterceptor {
 	return everyMethod(reqs).UnaryServerInterceptor(v)
 }
 
 // StreamServerInterceptor is the streaming twin of [UnaryServerInterceptor].
-func StreamServerInterceptor(v verifier.TokenVerifier, reqs ...scopes.Requirement) grpc.StreamServerInterceptor {
+func StreamServerInterceptor(v tokengate.TokenVerifier, reqs ...scopes.Requirement) grpc.StreamServerInterceptor {
 	return everyMethod(reqs).StreamServerInterceptor(v)
 }
 
@@ -41,10 +41,10 @@ func everyMethod(reqs []scopes.Requirement) *Policy {
 
 // UnaryServerInterceptor returns an interceptor that enforces p on unary
 // methods. On success the handler finds the claims with
-// verifier.FromContext. It panics when v is nil or p is invalid (a
+// tokengate.FromContext. It panics when v is nil or p is invalid (a
 // malformed method name, a method both public and listed, an invalid
 // requirement), as these are found at startup.
-func (p *Policy) UnaryServerInterceptor(v verifier.TokenVerifier) grpc.UnaryServerInterceptor {
+func (p *Policy) UnaryServerInterceptor(v tokengate.TokenVerifier) grpc.UnaryServerInterceptor {
 	c := p.mustCompile(v)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, err := c.authorize(ctx, info.FullMethod)
@@ -58,7 +58,7 @@ func (p *Policy) UnaryServerInterceptor(v verifier.TokenVerifier) grpc.UnaryServ
 // StreamServerInterceptor returns an interceptor that enforces p on
 // streaming methods (server, client and bidirectional streaming). The stream
 // is wrapped only to return the context with the claims.
-func (p *Policy) StreamServerInterceptor(v verifier.TokenVerifier) grpc.StreamServerInterceptor {
+func (p *Policy) StreamServerInterceptor(v tokengate.TokenVerifier) grpc.StreamServerInterceptor {
 	c := p.mustCompile(v)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		ctx, err := c.authorize(ss.Context(), info.FullMethod)
@@ -72,7 +72,7 @@ func (p *Policy) StreamServerInterceptor(v verifier.TokenVerifier) grpc.StreamSe
 	}
 }
 
-func (p *Policy) mustCompile(v verifier.TokenVerifier) *compiled {
+func (p *Policy) mustCompile(v tokengate.TokenVerifier) *compiled {
 	c, err := p.compile(v)
 	if err != nil {
 		panic(err)
@@ -102,7 +102,7 @@ func (c *compiled) authorize(ctx context.Context, method string) (context.Contex
 		return ctx, nil
 	}
 	token, err := bearer.ParseHeader(metadata.ValueFromIncomingContext(ctx, "authorization"), c.maxBytes)
-	claims, d := r.Authorize(ctx, c.v, token, err, func(claims *verifier.Claims) error {
+	claims, d := r.Authorize(ctx, c.v, token, err, func(claims *tokengate.Claims) error {
 		if c.check == nil {
 			return nil
 		}
@@ -114,7 +114,7 @@ func (c *compiled) authorize(ctx context.Context, method string) (context.Contex
 		}
 		return nil, toStatus(d)
 	}
-	return verifier.NewContext(ctx, claims), nil
+	return tokengate.NewContext(ctx, claims), nil
 }
 
 // toStatus is the gRPC twin of the HTTP middleware's response: the gRPC

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/internal/bearer"
 	"github.com/tokengate/tokengate/scopes"
-	"github.com/tokengate/tokengate/verifier"
 )
 
 // Policy says which methods need which scopes. Its zero value is valid and
@@ -52,9 +52,9 @@ type Policy struct {
 	// Check, if set, is an extra requirement on the verified claims, run
 	// after the method's scope requirements. It works as the HTTP
 	// middleware's Guard.Check: an error answers PermissionDenied, unless it
-	// wraps verifier.ErrInvalidToken (Unauthenticated) or
-	// verifier.ErrUnavailable (Unavailable).
-	Check func(ctx context.Context, method string, c *verifier.Claims) error
+	// wraps tokengate.ErrInvalidToken (Unauthenticated) or
+	// tokengate.ErrUnavailable (Unavailable).
+	Check func(ctx context.Context, method string, c *tokengate.Claims) error
 
 	// OnError, if set, is called once for every refused call with the full
 	// error chain, for logging and metrics; the chain never contains the
@@ -97,17 +97,17 @@ type rule struct {
 
 // compiled is a Policy checked and frozen for one verifier.
 type compiled struct {
-	v        verifier.TokenVerifier
+	v        tokengate.TokenVerifier
 	methods  map[string]rule
 	def      rule
 	denyRest bool
-	check    func(ctx context.Context, method string, c *verifier.Claims) error
+	check    func(ctx context.Context, method string, c *tokengate.Claims) error
 	onError  func(ctx context.Context, method string, err error)
 	maxBytes int // the token cap, from the verifier and the Policy
 }
 
 // compile validates p; a nil p is the zero Policy.
-func (p *Policy) compile(v verifier.TokenVerifier) (*compiled, error) {
+func (p *Policy) compile(v tokengate.TokenVerifier) (*compiled, error) {
 	var opts Policy
 	if p != nil {
 		opts = *p

@@ -1,4 +1,4 @@
-package verifier
+package tokengate
 
 import "context"
 
@@ -7,8 +7,8 @@ import "context"
 // Verify returns an error wrapping [ErrInvalidToken] when the token must be
 // refused and one wrapping [ErrUnavailable] when it cannot be checked now.
 // It never returns claims together with an error. Implementations are safe
-// for concurrent use. [JWT] checks tokens locally; the introspection
-// package's Introspector asks the issuer.
+// for concurrent use. The verifier package's JWT checks tokens locally;
+// the introspection package's Introspector asks the issuer.
 type TokenVerifier interface {
 	Verify(ctx context.Context, token string) (*Claims, error)
 }

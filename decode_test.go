@@ -1,11 +1,11 @@
-package verifier_test
+package tokengate_test
 
 import (
 	"encoding/json"
 	"reflect"
 	"testing"
 
-	"github.com/tokengate/tokengate/verifier"
+	"github.com/tokengate/tokengate"
 )
 
 // TestDecodeIsCaseExact: claim names are case-sensitive (RFC 7519 §4). A
@@ -48,7 +48,7 @@ func TestDecodeIsCaseExact(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &verifier.Claims{Raw: json.RawMessage(tt.payload)}
+			c := &tokengate.Claims{Raw: json.RawMessage(tt.payload)}
 			var got target
 			if err := c.Decode(&got); err != nil {
 				t.Fatalf("Decode() error = %v", err)
@@ -61,7 +61,7 @@ func TestDecodeIsCaseExact(t *testing.T) {
 }
 
 func TestDecodeIntoMapKeepsEveryExactName(t *testing.T) {
-	c := &verifier.Claims{Raw: json.RawMessage(`{"sub":"alice","SUB":"admin"}`)}
+	c := &tokengate.Claims{Raw: json.RawMessage(`{"sub":"alice","SUB":"admin"}`)}
 	var m map[string]any
 	if err := c.Decode(&m); err != nil {
 		t.Fatal(err)

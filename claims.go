@@ -1,4 +1,4 @@
-package verifier
+package tokengate
 
 import (
 	"encoding/json"
@@ -40,15 +40,15 @@ type Claims struct {
 // them.
 func (c *Claims) Decode(v any) error {
 	if len(c.Raw) == 0 {
-		return errors.New("verifier: no raw claims to decode")
+		return errors.New("tokengate: no raw claims to decode")
 	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("verifier: Decode needs a non-nil pointer, got %T", v)
+		return fmt.Errorf("tokengate: Decode needs a non-nil pointer, got %T", v)
 	}
 	data, err := exactJSON(c.Raw, rv.Type())
 	if err != nil {
-		return fmt.Errorf("verifier: decoding claims: %w", err)
+		return fmt.Errorf("tokengate: decoding claims: %w", err)
 	}
 	return json.Unmarshal(data, v)
 }

@@ -1,4 +1,4 @@
-package verifier
+package tokengate
 
 // The sentinel errors below are the contract between verifiers and the
 // middleware. Every rejection of a token wraps [ErrInvalidToken]; the finer
