@@ -52,13 +52,3 @@ func (c *Claims) Decode(v any) error {
 	}
 	return json.Unmarshal(data, v)
 }
-
-// HasAudience reports whether aud is one of the token's audiences.
-func (c *Claims) HasAudience(aud string) bool {
-	for _, a := range c.Audience {
-		if a == aud {
-			return true
-		}
-	}
-	return false
-}

@@ -142,19 +142,6 @@ func dedupe(scopes []string) []string {
 	return out
 }
 
-// IsZero reports whether r requires nothing at all.
-func (r Requirement) IsZero() bool {
-	if r.op == opAny {
-		return false
-	}
-	for _, s := range r.subs {
-		if !s.IsZero() {
-			return false
-		}
-	}
-	return len(r.scopes) == 0
-}
-
 // Validate reports a requirement that names a malformed scope token or that
 // can never hold (an empty [Any] or [AnyOf]). Middleware calls it once, when
 // a route is set up.

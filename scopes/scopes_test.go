@@ -132,9 +132,6 @@ func TestScopesAndString(t *testing.T) {
 	if got, want := r.String(), "(all(a, b) and any(c, a))"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
-	if !scopes.All().IsZero() || scopes.All("a").IsZero() || scopes.Any().IsZero() {
-		t.Error("IsZero() wrong")
-	}
 }
 
 // TestParseMegabyteIsLinear: a 1 MiB scope string of distinct scopes, as an

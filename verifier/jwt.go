@@ -35,7 +35,7 @@ type Config struct {
 	JWKSURL string
 
 	// Algorithms is the allow-list of "alg" values. Default:
-	// DefaultAlgorithms (asymmetric only). "none" is never allowed; HS256,
+	// DefaultAlgorithms() (asymmetric only). "none" is never allowed; HS256,
 	// HS384 and HS512 only when listed here and HMACSecret is set.
 	Algorithms []string
 
@@ -141,7 +141,7 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("verifier: %w", err)
 	}
 	if len(c.Algorithms) == 0 {
-		c.Algorithms = DefaultAlgorithms
+		c.Algorithms = defaultAlgorithms
 	}
 	c.Algorithms = append([]string(nil), c.Algorithms...)
 	for _, alg := range c.Algorithms {

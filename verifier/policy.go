@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -9,10 +10,13 @@ import (
 	"github.com/tokengate/tokengate/internal/claimset"
 )
 
-// DefaultAlgorithms is the algorithm allow-list used when Config.Algorithms
-// is empty: asymmetric signatures only (RFC 8725 §3.1, §3.2). "none" and
-// the HMAC algorithms are never in it.
-var DefaultAlgorithms = []string{
+// DefaultAlgorithms returns the algorithm allow-list used when
+// Config.Algorithms is empty: asymmetric signatures only (RFC 8725 §3.1,
+// §3.2). "none" and the HMAC algorithms are never in it. Each call returns
+// a fresh slice, so the default cannot be changed by writing to it.
+func DefaultAlgorithms() []string { return slices.Clone(defaultAlgorithms) }
+
+var defaultAlgorithms = []string{
 	"RS256", "RS384", "RS512",
 	"PS256", "PS384", "PS512",
 	"ES256", "ES384", "ES512",

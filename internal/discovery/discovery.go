@@ -21,11 +21,9 @@ import (
 
 // Metadata holds the members of the discovery document tokengate uses.
 type Metadata struct {
-	Issuer                string   `json:"issuer"`
-	JWKSURI               string   `json:"jwks_uri"`
-	IntrospectionEndpoint string   `json:"introspection_endpoint"`
-	TokenEndpoint         string   `json:"token_endpoint"`
-	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
+	Issuer                string `json:"issuer"`
+	JWKSURI               string `json:"jwks_uri"`
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
 }
 
 // MaxBodyBytes bounds a discovery document.
