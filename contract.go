@@ -1,6 +1,9 @@
 package tokengate
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // TokenVerifier checks a bearer access token and returns its claims.
 //
@@ -20,3 +23,8 @@ type TokenVerifierFunc func(ctx context.Context, token string) (*Claims, error)
 func (f TokenVerifierFunc) Verify(ctx context.Context, token string) (*Claims, error) {
 	return f(ctx, token)
 }
+
+// NoLeeway, as the Leeway of a verifier's Config, tolerates no clock skew:
+// "exp" is passed the instant it is reached. A zero Leeway means the
+// verifier's default (30s), which is what most deployments want.
+const NoLeeway = time.Duration(-1)

@@ -46,3 +46,7 @@ var (
 	ErrNoToken             = tokengate.ErrNoToken
 	ErrInvalidRequest      = tokengate.ErrInvalidRequest
 )
+
+// NoLeeway, as Config.Leeway, tolerates no clock skew at all; the zero
+// Leeway means the default. It is [tokengate.NoLeeway].
+const NoLeeway = tokengate.NoLeeway

@@ -45,7 +45,7 @@ type Config struct {
 	HMACSecret []byte
 
 	// Leeway is the clock skew tolerated, the same for "exp", "nbf" and
-	// "iat". Default 30s; at most 5m.
+	// "iat". Default (zero) 30s; at most 5m. Set it to [NoLeeway] for none.
 	Leeway time.Duration
 
 	// RequireAccessTokenType makes the verifier accept only tokens whose
@@ -153,8 +153,10 @@ func (c *Config) setDefaults() error {
 		}
 	}
 	switch {
+	case c.Leeway == NoLeeway:
+		c.Leeway = 0
 	case c.Leeway < 0 || c.Leeway > maxLeeway:
-		return fmt.Errorf("verifier: Config.Leeway %v must be between 0 and %v", c.Leeway, maxLeeway)
+		return fmt.Errorf("verifier: Config.Leeway %v must be between 0 and %v, or NoLeeway", c.Leeway, maxLeeway)
 	case c.Leeway == 0:
 		c.Leeway = defaultLeeway
 	}

@@ -191,3 +191,25 @@ func TestRotationUnderLoadRightAfterStart(t *testing.T) {
 		t.Errorf("the rotation caused %d key set fetches, want exactly 1", got)
 	}
 }
+
+// TestNoLeeway: a zero Leeway is the 30s default; NoLeeway tolerates no
+// skew at all, so a token one second past "exp" is refused.
+func TestNoLeeway(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		leeway time.Duration
+		wantOK bool
+	}{
+		{"zero is the default 30s", 0, true},
+		{"NoLeeway", verifier.NoLeeway, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *verifier.Config) { c.Leeway = tt.leeway })
+			tok := f.token(t, nil, map[string]any{"exp": f.clock.Now().Add(-time.Second).Unix()})
+			_, err := f.v.Verify(t.Context(), tok)
+			if (err == nil) != tt.wantOK {
+				t.Errorf("Verify(exp 1s ago) error = %v, want accepted %v", err, tt.wantOK)
+			}
+		})
+	}
+}
