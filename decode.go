@@ -53,31 +53,29 @@ func exactJSON(data []byte, t reflect.Type) ([]byte, error) {
 // exactObject keeps the members of an object bound to a struct whose names
 // are exactly those of its fields, each rewritten for its field's type.
 func exactObject(data []byte, fields map[string]reflect.Type) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	err := claimset.Members(data, func(name, value string) error {
-		ft, ok := fields[name]
-		if !ok {
-			return nil // unknown, or a case-insensitive match: never bound
-		}
-		v, err := exactJSON([]byte(value), ft)
-		if err != nil {
-			return err
-		}
-		writeMember(&b, name, v)
-		return nil
+	return exactMembers(data, func(name string) (reflect.Type, bool) {
+		t, ok := fields[name] // an unknown name, or a case-insensitive match, is never bound
+		return t, ok
 	})
-	b.WriteByte('}')
-	return b.Bytes(), err
 }
 
 // exactMap rewrites each value of an object decoded into a map, whose keys
 // encoding/json already takes exactly.
 func exactMap(data []byte, elem reflect.Type) ([]byte, error) {
+	return exactMembers(data, func(string) (reflect.Type, bool) { return elem, true })
+}
+
+// exactMembers rebuilds the object data from the members that typeOf
+// keeps, each value rewritten for the type typeOf gives it.
+func exactMembers(data []byte, typeOf func(name string) (reflect.Type, bool)) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	err := claimset.Members(data, func(name, value string) error {
-		v, err := exactJSON([]byte(value), elem)
+		t, ok := typeOf(name)
+		if !ok {
+			return nil
+		}
+		v, err := exactJSON([]byte(value), t)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate/internal/discovery"
+	"github.com/tokengate/tokengate/internal/netpolicy"
 	"github.com/tokengate/tokengate/verifier"
 )
 
@@ -137,12 +138,12 @@ func (c *Config) setDefaults() error {
 
 func (c *Config) checkURLs() error {
 	if c.Endpoint != "" {
-		if err := discovery.CheckURL("Config.Endpoint", c.Endpoint, c.AllowInsecureHTTP); err != nil {
+		if err := netpolicy.CheckURL("Config.Endpoint", c.Endpoint, c.AllowInsecureHTTP); err != nil {
 			return fmt.Errorf("introspection: %w", err)
 		}
 	}
 	if c.Issuer != "" {
-		if err := discovery.CheckURL("Config.Issuer", c.Issuer, c.AllowInsecureHTTP); err != nil {
+		if err := netpolicy.CheckURL("Config.Issuer", c.Issuer, c.AllowInsecureHTTP); err != nil {
 			return fmt.Errorf("introspection: %w", err)
 		}
 	}
@@ -204,7 +205,7 @@ func (c *Config) discoverEndpoint(ctx context.Context) error {
 	if md.IntrospectionEndpoint == "" {
 		return fmt.Errorf("introspection: the metadata of %q has no introspection_endpoint (RFC 8414 §2); set Config.Endpoint", c.Issuer)
 	}
-	if err := discovery.CheckURL("introspection_endpoint", md.IntrospectionEndpoint, c.AllowInsecureHTTP); err != nil {
+	if err := netpolicy.CheckURL("introspection_endpoint", md.IntrospectionEndpoint, c.AllowInsecureHTTP); err != nil {
 		return fmt.Errorf("introspection: metadata of %q: %w", c.Issuer, err)
 	}
 	c.Endpoint = md.IntrospectionEndpoint

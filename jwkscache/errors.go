@@ -3,7 +3,8 @@ package jwkscache
 import (
 	"errors"
 	"fmt"
-	"strconv"
+
+	"github.com/tokengate/tokengate/internal/netpolicy"
 )
 
 // The sentinel errors below are the contract with the JWT verifier. A lookup
@@ -41,12 +42,5 @@ var (
 	errTooStale       = fmt.Errorf("%w: last good key set is older than the staleness limit", ErrUnavailable)
 )
 
-// quote renders a value from a token or a document for an error message:
-// at most 80 bytes of it, quoted with control characters escaped.
-func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		return strconv.Quote(s[:max]) + "..."
-	}
-	return strconv.Quote(s)
-}
+// quote renders a value for an error message (netpolicy.Quote).
+var quote = netpolicy.Quote

@@ -2,20 +2,14 @@ package jwkscache
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
-)
 
-// maxRedirects bounds same-origin redirects when the caller's client has no
-// CheckRedirect of its own (net/http's default is also 10).
-const maxRedirects = 10
+	"github.com/tokengate/tokengate/internal/netpolicy"
+)
 
 // fetch downloads and parses the key set once. ctx carries the fetch's own
 // deadline; it is never a request's context. It returns the set and how long
@@ -51,12 +45,9 @@ func readBounded(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.ContentLength > limit {
 		return nil, fmt.Errorf("jwkscache: key set of %d bytes exceeds MaxBodyBytes (%d)", resp.ContentLength, limit)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := netpolicy.ReadBody(resp.Body, limit)
 	if err != nil {
-		return nil, fmt.Errorf("jwkscache: reading key set: %w", err)
-	}
-	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("jwkscache: key set exceeds MaxBodyBytes (%d)", limit)
+		return nil, fmt.Errorf("jwkscache: reading key set (MaxBodyBytes %d): %w", limit, err)
 	}
 	return body, nil
 }
@@ -131,43 +122,4 @@ func deltaSeconds(v string) (time.Duration, bool) {
 		n = 1 << 31
 	}
 	return time.Duration(n) * time.Second, true
-}
-
-// errCrossOrigin stops a redirect to another origin.
-var errCrossOrigin = errors.New("jwkscache: redirect to another origin refused")
-
-// sameOriginClient returns a shallow copy of client whose redirects are
-// followed only within the origin of the first request. The caller's client
-// is never modified; its own CheckRedirect still runs after ours.
-func sameOriginClient(client *http.Client) *http.Client {
-	cp := *client
-	next := client.CheckRedirect
-	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if origin(req.URL) != origin(via[0].URL) {
-			return errCrossOrigin
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= maxRedirects {
-			return fmt.Errorf("jwkscache: stopped after %d redirects", maxRedirects)
-		}
-		return nil
-	}
-	return &cp
-}
-
-// origin is the RFC 6454 origin of u: scheme, host and port, with the
-// scheme's default port made explicit.
-func origin(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		switch strings.ToLower(u.Scheme) {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }

@@ -3,6 +3,7 @@ package jwkscache
 import (
 	"context"
 	"errors"
+	"github.com/tokengate/tokengate/internal/netpolicy"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -371,7 +372,7 @@ func TestCrossOriginRedirectNotFollowed(t *testing.T) {
 			defer c.Close()
 			st := c.Status()
 			if tt.wantKID == "" {
-				if !errors.Is(st.LastError, errCrossOrigin) || st.Available {
+				if !errors.Is(st.LastError, netpolicy.ErrCrossOrigin) || st.Available {
 					t.Errorf("Status() = %+v, want the redirect refused", st)
 				}
 			} else if len(st.KIDs) != 1 || st.KIDs[0] != tt.wantKID {

@@ -2,28 +2,26 @@ package jwkscache
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tokengate/tokengate/internal/netpolicy"
 )
 
 // Defaults for the zero values of [Config].
 const (
-	defaultFetchTimeout       = 10 * time.Second
+	defaultFetchTimeout       = netpolicy.DefaultTimeout
 	defaultUnknownKIDWait     = 2 * time.Second
 	defaultMinRefreshInterval = time.Minute
 	defaultMaxRefreshInterval = time.Hour
 	defaultMaxRetryInterval   = 5 * time.Minute
 	defaultUnknownKIDCooldown = 30 * time.Second
 	defaultMaxStaleness       = 24 * time.Hour
-	defaultMaxBodyBytes       = 1 << 20
+	defaultMaxBodyBytes       = netpolicy.MaxBodyBytes
 	defaultMaxKeys            = 100
 )
 
@@ -114,8 +112,8 @@ type Policy struct {
 
 // setDefaults checks c and fills in the defaults. Errors name the field.
 func (c *Config) setDefaults() error {
-	if err := checkURL(c.URL, c.AllowInsecureHTTP); err != nil {
-		return err
+	if err := netpolicy.CheckURL("Config.URL", c.URL, c.AllowInsecureHTTP); err != nil {
+		return fmt.Errorf("jwkscache: %w", err)
 	}
 	durations := []struct {
 		name  string
@@ -169,36 +167,6 @@ func defaultCount[T int | int64](name string, field *T, def T) error {
 	return nil
 }
 
-// checkURL enforces https except on loopback hosts (RFC 8252 §8.3 allows
-// loopback for local use) or when plain http is explicitly allowed.
-func checkURL(raw string, allowHTTP bool) error {
-	if raw == "" {
-		return errors.New("jwkscache: Config.URL is required")
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return fmt.Errorf("jwkscache: Config.URL: %w", err)
-	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("jwkscache: Config.URL: scheme %q is not https", u.Scheme)
-	case u.Hostname() == "":
-		return errors.New("jwkscache: Config.URL has no host")
-	case u.User != nil:
-		return errors.New("jwkscache: Config.URL must not carry credentials")
-	case u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()):
-		return errors.New("jwkscache: Config.URL must be https for a non-loopback host (or set Config.AllowInsecureHTTP)")
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Cache keeps an issuer's JSON Web Key Set fresh and serves its keys. It is
 // safe for concurrent use. [Cache.Key] reads an immutable snapshot through
 // an atomic pointer; it never parses JSON or keys and never locks unless the
@@ -242,7 +210,7 @@ func New(ctx context.Context, cfg Config) (*Cache, error) {
 	}
 	c := &Cache{
 		cfg:    cfg,
-		client: sameOriginClient(cfg.HTTPClient),
+		client: netpolicy.Client(cfg.HTTPClient, netpolicy.SameOrigin),
 		wake:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 	}

@@ -34,12 +34,9 @@ import (
 // could not be looked for: no usable key set is held, the refresh failed or
 // did not finish within the wait, or ctx ended.
 func (c *Cache) Key(ctx context.Context, kid, alg string) (any, error) {
-	if len(kid) > maxKIDLen {
-		return nil, errKIDTooLong
-	}
-	kind := algKind(alg)
-	if kind == kindNone {
-		return nil, errUnsupportedAlg
+	kind, err := checkLookup(kid, alg)
+	if err != nil {
+		return nil, err
 	}
 	now := c.cfg.Now()
 	if s := c.keys.Load(); s.usable(now) {
@@ -52,6 +49,19 @@ func (c *Cache) Key(ctx context.Context, kid, alg string) (any, error) {
 		}
 	}
 	return c.waitForKey(ctx, kid, alg, kind)
+}
+
+// checkLookup refuses, before any lookup, a kid too long to be one and an
+// alg no key of a set can serve; it returns the kind of key alg needs.
+func checkLookup(kid, alg string) (keyKind, error) {
+	if len(kid) > maxKIDLen {
+		return kindNone, errKIDTooLong
+	}
+	kind := algKind(alg)
+	if kind == kindNone {
+		return kindNone, errUnsupportedAlg
+	}
+	return kind, nil
 }
 
 // waitForKey handles a kid missing from the set, or a lookup with no usable

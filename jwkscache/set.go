@@ -83,12 +83,9 @@ func PublicKeyFromPEM(data []byte) (crypto.PublicKey, error) {
 // Key returns the key for kid and alg, with the errors of [Cache.Key] for a
 // token at fault; a Set is never unavailable.
 func (s *Set) Key(_ context.Context, kid, alg string) (any, error) {
-	if len(kid) > maxKIDLen {
-		return nil, errKIDTooLong
-	}
-	kind := algKind(alg)
-	if kind == kindNone {
-		return nil, errUnsupportedAlg
+	kind, err := checkLookup(kid, alg)
+	if err != nil {
+		return nil, err
 	}
 	k, err := s.s.lookup(kid, alg, kind)
 	if errors.Is(err, errUnknownKID) {

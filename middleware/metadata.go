@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
+	"github.com/tokengate/tokengate/internal/netpolicy"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -122,25 +122,14 @@ func (m *ProtectedResourceMetadata) ServeHTTP(w http.ResponseWriter, r *http.Req
 // the value for [Guard.ResourceMetadata]. resource must be an absolute https
 // URL (http only on a loopback host) without fragment.
 func ResourceMetadataURL(resource string) (string, error) {
-	u, err := url.Parse(resource)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("middleware: resource %q is not an absolute URL without fragment or user info", resource)
+	if err := netpolicy.CheckURL("resource", resource, false); err != nil {
+		return "", fmt.Errorf("middleware: %w", err)
 	}
-	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
-		return "", fmt.Errorf("middleware: resource %q must use https", resource)
-	}
+	u, _ := url.Parse(resource)
 	// RFC 9728 §3.1: a terminating slash after the host is removed.
 	out := u.Scheme + "://" + u.Host + WellKnownPath + strings.TrimSuffix(u.EscapedPath(), "/")
 	if u.RawQuery != "" {
 		out += "?" + u.RawQuery
 	}
 	return out, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokengate/tokengate/internal/claimset"
 	"github.com/tokengate/tokengate/internal/discovery"
+	"github.com/tokengate/tokengate/internal/netpolicy"
 	"github.com/tokengate/tokengate/jwkscache"
 )
 
@@ -85,9 +86,9 @@ type Config struct {
 }
 
 const (
-	defaultLeeway        = 30 * time.Second
-	maxLeeway            = 5 * time.Minute
-	defaultMaxTokenBytes = 8192
+	defaultLeeway        = netpolicy.DefaultLeeway
+	maxLeeway            = netpolicy.MaxLeeway
+	defaultMaxTokenBytes = netpolicy.DefaultMaxTokenBytes
 	minHMACSecretBytes   = 32
 )
 
@@ -137,7 +138,7 @@ func (c *Config) setDefaults() error {
 	if c.Audience == "" {
 		return errors.New("verifier: Config.Audience is required")
 	}
-	if err := discovery.CheckURL("Config.Issuer", c.Issuer, c.AllowInsecureHTTP); err != nil {
+	if err := netpolicy.CheckURL("Config.Issuer", c.Issuer, c.AllowInsecureHTTP); err != nil {
 		return fmt.Errorf("verifier: %w", err)
 	}
 	if len(c.Algorithms) == 0 {
@@ -202,7 +203,7 @@ func (c *Config) keyCache(ctx context.Context) (*jwkscache.Cache, error) {
 		}
 		c.JWKSURL = md.JWKSURI
 	}
-	if err := discovery.CheckURL("Config.JWKSURL", c.JWKSURL, c.AllowInsecureHTTP); err != nil {
+	if err := netpolicy.CheckURL("Config.JWKSURL", c.JWKSURL, c.AllowInsecureHTTP); err != nil {
 		return nil, fmt.Errorf("verifier: %w", err)
 	}
 	keys, err := jwkscache.New(ctx, jwkscache.Config{

@@ -3,11 +3,12 @@ package verifier
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tokengate/tokengate/internal/claimset"
+
+	"github.com/tokengate/tokengate/internal/netpolicy"
 )
 
 // DefaultAlgorithms returns the algorithm allow-list used when
@@ -16,12 +17,7 @@ import (
 // a fresh slice, so the default cannot be changed by writing to it.
 func DefaultAlgorithms() []string { return slices.Clone(defaultAlgorithms) }
 
-var defaultAlgorithms = []string{
-	"RS256", "RS384", "RS512",
-	"PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512",
-	"EdDSA", "Ed25519",
-}
+var defaultAlgorithms = netpolicy.AsymmetricAlgorithms()
 
 var hmacAlgorithms = map[string]bool{"HS256": true, "HS384": true, "HS512": true}
 
@@ -60,16 +56,9 @@ func checkClaimsType(s *claimset.Set) error {
 	return nil
 }
 
-// quote renders a value from a token for an error message: at most 80
-// bytes of it, quoted with control characters escaped. Error messages name
-// values this way and never contain the token itself.
-func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		return strconv.Quote(s[:max]) + "..."
-	}
-	return strconv.Quote(s)
-}
+// quote renders a value from a token for an error message (netpolicy.Quote):
+// messages name values this way and never contain the token itself.
+var quote = netpolicy.Quote
 
 // quoteList renders a list of values as quote does each, in brackets, at
 // most five of them.

@@ -3,11 +3,10 @@ package bearer
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/netpolicy"
 	"github.com/tokengate/tokengate/scopes"
 )
 
@@ -107,33 +106,19 @@ func (c Challenge) Validate() error {
 	return checkURL(c.ResourceMetadata)
 }
 
-// checkURL accepts an absolute https URL, or http on a loopback host
-// (RFC 8252 §8.3 reasoning: loopback traffic never leaves the machine).
+// checkURL accepts what netpolicy.CheckURL accepts (https, or http on a
+// loopback host; no user info, no fragment) and nothing that a
+// quoted-string would need to escape.
 func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
-		return fmt.Errorf("bearer: resource metadata URL %q is not an absolute URL without fragment", raw)
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	default:
-		return fmt.Errorf("bearer: resource metadata URL %q must use https", raw)
+	if err := netpolicy.CheckURL("resource metadata URL", raw, false); err != nil {
+		return fmt.Errorf("bearer: %w", err)
 	}
 	for i := 0; i < len(raw); i++ {
 		if b := raw[i]; b <= 0x20 || b > 0x7e || b == '"' || b == '\\' {
-			return fmt.Errorf("bearer: resource metadata URL %q has a byte that needs escaping", raw)
+			return fmt.Errorf("bearer: resource metadata URL %s has a byte that needs escaping", netpolicy.Quote(raw))
 		}
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Render returns the WWW-Authenticate value for a refusal of kind k, or ""

@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/netpolicy"
 )
 
 // DefaultMaxTokenBytes caps the length of a bearer token when the caller
 // sets no cap of its own. Real access tokens are far smaller (a signed JWT
 // with a few dozen claims is 1-2 KiB); the cap bounds the work an attacker
 // can make the verifier do before a single byte is parsed.
-const DefaultMaxTokenBytes = 8192
+const DefaultMaxTokenBytes = netpolicy.DefaultMaxTokenBytes
 
 // The errors below are the reasons this package and the middleware give for
 // a refusal before any verifier runs. Each wraps one of the verifier
@@ -121,34 +122,9 @@ func CheckToken(token string, maxBytes int) error {
 	return nil
 }
 
-// ValidToken reports whether s matches b64token (RFC 6750 §2.1):
-//
-//	b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-func ValidToken(s string) bool {
-	i := 0
-	for i < len(s) && isTokenChar(s[i]) {
-		i++
-	}
-	if i == 0 {
-		return false
-	}
-	for i < len(s) && s[i] == '=' {
-		i++
-	}
-	return i == len(s)
-}
-
-func isTokenChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '-', '.', '_', '~', '+', '/':
-		return true
-	}
-	return false
-}
+// ValidToken reports whether s matches b64token (RFC 6750 §2.1); see
+// netpolicy.IsB64Token.
+func ValidToken(s string) bool { return netpolicy.IsB64Token(s) }
 
 // isSchemeName reports whether s is a token (RFC 9110 §5.6.2), the syntax
 // of an auth-scheme.

@@ -9,14 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/tokengate/tokengate/internal/netpolicy"
 )
 
 // Metadata holds the members of the discovery document tokengate uses.
@@ -26,18 +25,12 @@ type Metadata struct {
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
 }
 
-// MaxBodyBytes bounds a discovery document.
-const MaxBodyBytes = 1 << 20
-
-// DefaultTimeout bounds a discovery fetch when the context has no earlier
-// deadline.
-const DefaultTimeout = 10 * time.Second
-
 // Fetch retrieves the metadata of issuer with client, bounded by ctx and
-// DefaultTimeout. The document's "issuer" must equal issuer exactly
+// netpolicy.DefaultTimeout, reading at most netpolicy.MaxBodyBytes and following
+// redirects within the issuer's origin only. The document's "issuer" must equal issuer exactly
 // (OpenID Connect Discovery §4.3, RFC 8414 §3.3).
 func Fetch(ctx context.Context, issuer string, client *http.Client) (*Metadata, error) {
-	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	ctx, cancel := context.WithTimeout(ctx, netpolicy.DefaultTimeout)
 	defer cancel()
 	client = limited(client)
 
@@ -84,8 +77,12 @@ func fetchRFC8414(ctx context.Context, issuer string, client *http.Client) (*Met
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("status %s", resp.Status)
 	}
+	body, err := netpolicy.ReadBody(resp.Body, netpolicy.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
 	var md Metadata
-	if err := json.NewDecoder(resp.Body).Decode(&md); err != nil {
+	if err := json.Unmarshal(body, &md); err != nil {
 		return nil, fmt.Errorf("decoding metadata: %w", err)
 	}
 	if md.Issuer != issuer {
@@ -98,19 +95,17 @@ func fetchRFC8414(ctx context.Context, issuer string, client *http.Client) (*Met
 // asked for: a configuration error (or an attack), never an outage.
 var ErrIssuerMismatch = errors.New("discovery: issuer mismatch")
 
-// ErrBodyTooLarge is returned when a response exceeds MaxBodyBytes.
-var ErrBodyTooLarge = errors.New("discovery: response body too large")
-
-// limited returns a shallow copy of client whose responses fail once they
-// exceed MaxBodyBytes, since go-oidc reads the whole body.
+// limited returns a copy of client that follows redirects within the
+// issuer's origin only and whose responses fail once they exceed
+// netpolicy.MaxBodyBytes, since go-oidc reads the whole body.
 func limited(client *http.Client) *http.Client {
-	c := *client
+	c := netpolicy.Client(client, netpolicy.SameOrigin)
 	next := c.Transport
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	c.Transport = limitTransport{next: next}
-	return &c
+	return c
 }
 
 type limitTransport struct{ next http.RoundTripper }
@@ -120,56 +115,6 @@ func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &limitedBody{rc: resp.Body, left: MaxBodyBytes}
+	resp.Body = netpolicy.LimitBody(resp.Body, netpolicy.MaxBodyBytes)
 	return resp, nil
-}
-
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, _ := b.rc.Read(one[:]); n > 0 {
-			return 0, ErrBodyTooLarge
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *limitedBody) Close() error { return b.rc.Close() }
-
-// CheckURL reports whether raw, the value of the config field named field,
-// is an absolute https URL, or http on a loopback host (RFC 8252 §8.3
-// allows loopback for local development and tests), or http anywhere when
-// allowHTTP is set.
-func CheckURL(field, raw string, allowHTTP bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%s %q is not an absolute URL", field, raw)
-	}
-	switch {
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && (allowHTTP || IsLoopback(u.Hostname())):
-		return nil
-	}
-	return fmt.Errorf("%s %q must use https (plain http is allowed only on loopback hosts or when explicitly enabled)", field, raw)
-}
-
-// IsLoopback reports whether host names the loopback interface.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

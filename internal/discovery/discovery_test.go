@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/tokengate/tokengate/internal/netpolicy"
 )
 
 func TestFetchRFC8414Fallback(t *testing.T) {
@@ -34,34 +36,11 @@ func TestFetchRFC8414Fallback(t *testing.T) {
 func TestFetchRejectsOversizedDocument(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"issuer":"`))
-		w.Write([]byte(strings.Repeat("a", MaxBodyBytes+10)))
+		w.Write([]byte(strings.Repeat("a", netpolicy.MaxBodyBytes+10)))
 	}))
 	defer srv.Close()
 	_, err := Fetch(t.Context(), srv.URL, srv.Client())
-	if !errors.Is(err, ErrBodyTooLarge) {
-		t.Fatalf("Fetch() error = %v, want %v", err, ErrBodyTooLarge)
-	}
-}
-
-func TestCheckURL(t *testing.T) {
-	tests := []struct {
-		url       string
-		allowHTTP bool
-		ok        bool
-	}{
-		{url: "https://issuer.example.com", ok: true},
-		{url: "http://127.0.0.1:8080", ok: true},
-		{url: "http://[::1]:8080", ok: true},
-		{url: "http://localhost:8080", ok: true},
-		{url: "http://issuer.example.com", ok: false},
-		{url: "http://issuer.example.com", allowHTTP: true, ok: true},
-		{url: "ftp://issuer.example.com", allowHTTP: true, ok: false},
-		{url: "issuer.example.com", ok: false},
-		{url: "", ok: false},
-	}
-	for _, tt := range tests {
-		if err := CheckURL("F", tt.url, tt.allowHTTP); (err == nil) != tt.ok {
-			t.Errorf("CheckURL(%q, %v) error = %v, want ok %v", tt.url, tt.allowHTTP, err, tt.ok)
-		}
+	if !errors.Is(err, netpolicy.ErrBodyTooLarge) {
+		t.Fatalf("Fetch() error = %v, want %v", err, netpolicy.ErrBodyTooLarge)
 	}
 }
