@@ -22,6 +22,7 @@ const (
 	DefaultRefreshTokenLifetime = time.Hour
 	DefaultCodeLifetime         = 60 * time.Second
 	DefaultKeyOverlap           = time.Hour
+	DefaultKeyPublishAhead      = 10 * time.Minute
 	DefaultJWKSMaxAge           = 5 * time.Minute
 )
 
@@ -44,6 +45,7 @@ type config struct {
 	refreshTTL time.Duration
 	codeTTL    time.Duration
 	keyOverlap time.Duration
+	keyAhead   time.Duration
 	jwksMaxAge time.Duration
 }
 
@@ -59,6 +61,7 @@ func defaultConfig() config {
 		refreshTTL: DefaultRefreshTokenLifetime,
 		codeTTL:    DefaultCodeLifetime,
 		keyOverlap: DefaultKeyOverlap,
+		keyAhead:   DefaultKeyPublishAhead,
 		jwksMaxAge: DefaultJWKSMaxAge,
 	}
 }
@@ -72,9 +75,12 @@ func WithClock(now func() time.Time) Option {
 	return optionFunc(func(c *config) { c.now = now })
 }
 
-// WithSigningAlg selects the JWS algorithm of every key the server makes:
-// [AlgRS256] (the default), [AlgES256] or [AlgEdDSA]. Any other value makes
-// [NewServer] panic.
+// WithSigningAlg selects the JWS algorithm of access tokens: [AlgRS256]
+// (the default), [AlgES256] or [AlgEdDSA]. Any other value makes
+// [NewServer] panic. ID tokens are signed with RS256, which every OpenID
+// relying party supports (OIDC Core §15.1), unless their client registered
+// another [Client.IDTokenSignedResponseAlg]; the JWKS publishes a key for
+// each algorithm in use.
 func WithSigningAlg(alg string) Option {
 	return optionFunc(func(c *config) { c.alg = alg })
 }
@@ -184,6 +190,15 @@ func WithCodeLifetime(d time.Duration) Option {
 // is [DefaultKeyOverlap].
 func WithKeyOverlap(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.keyOverlap = d })
+}
+
+// WithKeyPublishAhead sets how long a key made by [Server.PublishNextKey]
+// is published in the JWKS before it signs; the default is
+// [DefaultKeyPublishAhead], twice [DefaultJWKSMaxAge], so that a verifier
+// that honours the JWKS Cache-Control has fetched the key before its first
+// token. It must be positive.
+func WithKeyPublishAhead(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.keyAhead = d })
 }
 
 // WithJWKSMaxAge sets the Cache-Control max-age of the JWKS response; the
