@@ -75,7 +75,6 @@ func sharedKey(mu *sync.Mutex, keys map[string]*signingKey, alg string) *signing
 type keyring struct {
 	algs    []string
 	overlap time.Duration // how long a replaced key stays published
-	ahead   time.Duration // how long a next key is published before it signs
 	now     func() time.Time
 
 	mu      sync.Mutex             // guards current, pending and keys
@@ -84,8 +83,8 @@ type keyring struct {
 	keys    []*signingKey          // published keys, current and pending included, oldest first
 }
 
-func newKeyring(algs []string, overlap, ahead time.Duration, now func() time.Time) *keyring {
-	r := &keyring{algs: algs, overlap: overlap, ahead: ahead, now: now, current: map[string]*signingKey{}}
+func newKeyring(algs []string, overlap time.Duration, now func() time.Time) *keyring {
+	r := &keyring{algs: algs, overlap: overlap, now: now, current: map[string]*signingKey{}}
 	for _, alg := range algs {
 		k := sharedKey(&sharedKeysMu, sharedKeys, alg)
 		r.current[alg] = k

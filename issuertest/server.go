@@ -69,7 +69,7 @@ func NewServer(opts ...Option) *Server {
 	for i := range cfg.users {
 		s.users[cfg.users[i].Subject] = &cfg.users[i]
 	}
-	s.keys = newKeyring(cfg.signingAlgs(), cfg.keyOverlap, cfg.keyAhead, cfg.now)
+	s.keys = newKeyring(cfg.signingAlgs(), cfg.keyOverlap, cfg.now)
 	s.http = httptest.NewUnstartedServer(s.routes())
 	if cfg.addr != "" {
 		l, err := net.Listen("tcp", cfg.addr)
