@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 // binary builds the example programs once and returns the path of name.
 func binary(t *testing.T, name string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the example programs: skipped with -short")
+	}
 	once.Do(func() {
 		if binDir, buildErr = os.MkdirTemp("", "tokengate-e2e"); buildErr != nil {
 			return

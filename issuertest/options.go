@@ -1,6 +1,7 @@
 package issuertest
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -28,17 +29,18 @@ const (
 
 // config is the private, validated copy of everything the options set.
 type config struct {
-	now         func() time.Time
-	alg         string
-	audiences   []string // audiences[0] is the default audience
-	clients     []Client
-	users       []User
-	defaultUser string
-	interactive bool
-	opaque      bool
-	admin       bool
-	addr        string
-	issuer      string
+	now               func() time.Time
+	alg               string
+	audiences         []string // audiences[0] is the default audience
+	clients           []Client
+	users             []User
+	defaultUser       string
+	interactive       bool
+	scopeDescriptions map[string]string
+	opaque            bool
+	admin             bool
+	addr              string
+	issuer            string
 
 	accessTTL  time.Duration
 	idTTL      time.Duration
@@ -51,18 +53,19 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		now:        time.Now,
-		alg:        AlgRS256,
-		audiences:  []string{DefaultAudience},
-		clients:    DefaultClients(),
-		users:      DefaultUsers(),
-		accessTTL:  DefaultAccessTokenLifetime,
-		idTTL:      DefaultIDTokenLifetime,
-		refreshTTL: DefaultRefreshTokenLifetime,
-		codeTTL:    DefaultCodeLifetime,
-		keyOverlap: DefaultKeyOverlap,
-		keyAhead:   DefaultKeyPublishAhead,
-		jwksMaxAge: DefaultJWKSMaxAge,
+		now:               time.Now,
+		alg:               AlgRS256,
+		audiences:         []string{DefaultAudience},
+		clients:           DefaultClients(),
+		users:             DefaultUsers(),
+		scopeDescriptions: DefaultScopeDescriptions(),
+		accessTTL:         DefaultAccessTokenLifetime,
+		idTTL:             DefaultIDTokenLifetime,
+		refreshTTL:        DefaultRefreshTokenLifetime,
+		codeTTL:           DefaultCodeLifetime,
+		keyOverlap:        DefaultKeyOverlap,
+		keyAhead:          DefaultKeyPublishAhead,
+		jwksMaxAge:        DefaultJWKSMaxAge,
 	}
 }
 
@@ -128,6 +131,16 @@ func WithDefaultUser(subject string) Option {
 // once (the non-interactive mode, which is the default of [NewServer]).
 func WithInteractiveLogin() Option {
 	return optionFunc(func(c *config) { c.interactive = true })
+}
+
+// WithScopeDescriptions sets what the consent page of
+// [WithInteractiveLogin] says each scope allows, adding to or replacing
+// [DefaultScopeDescriptions]; an empty description removes one.
+func WithScopeDescriptions(descriptions map[string]string) Option {
+	return optionFunc(func(c *config) {
+		c.scopeDescriptions = mergeDescriptions(descriptions) // a copy
+		maps.DeleteFunc(c.scopeDescriptions, func(_, d string) bool { return d == "" })
+	})
 }
 
 // WithOpaqueAccessTokens makes the server issue random opaque strings as
