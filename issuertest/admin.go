@@ -79,7 +79,7 @@ func (s *Server) adminRotate(w http.ResponseWriter, r *http.Request) {
 	case rotatePublishThenSign:
 		kid, signsFrom = s.PublishNextKey()
 	default:
-		adminError(w, http.StatusBadRequest, fmt.Sprintf("mode %q is not %q or %q", body.Mode, rotateSignAtOnce, rotatePublishThenSign))
+		adminError(w, http.StatusBadRequest, fmt.Sprintf("mode %s is not %q or %q", quote80(body.Mode), rotateSignAtOnce, rotatePublishThenSign))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"kid": kid, "signs_from": signsFrom.UTC().Format(time.RFC3339)})
@@ -203,5 +203,5 @@ func (s *Server) tokenOfKind(kind string, req TokenRequest) (string, error) {
 			return t.Token, nil
 		}
 	}
-	return "", fmt.Errorf("unknown token kind %q", kind)
+	return "", fmt.Errorf("unknown token kind %s", quote80(kind))
 }

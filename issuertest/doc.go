@@ -39,7 +39,11 @@
 //   - Two users, [Alice] and [Bob] ([DefaultUsers]).
 //   - The non-interactive login: /authorize signs in the user named by
 //     login_hint, or the default user, and approves at once. The HTML login
-//     and consent pages come with [WithInteractiveLogin].
+//     and consent pages come with [WithInteractiveLogin]: responsive, with
+//     labelled fields, the test users and their passwords, and each requested
+//     scope with its description ([DefaultScopeDescriptions],
+//     [WithScopeDescriptions]), under a CSP that allows nothing from
+//     elsewhere.
 //   - Lifetimes: access and ID tokens five minutes, refresh tokens an hour,
 //     codes sixty seconds; a rotated-out key stays published for an hour.
 //   - The real clock; [WithClock] with a [Clock] makes one settable clock
@@ -63,6 +67,10 @@
 // exactly except for the port of loopback IP URIs (RFC 8252 §7.3); an S256
 // code_challenge from every client; scopes the client may ask for; and
 // resource values (RFC 8707) among the configured audiences.
+//
+// Every endpoint treats a parameter sent without a value as omitted (RFC
+// 6749 §3.1), and keeps error_description within the characters RFC 6749
+// §5.2 allows, whatever the request held.
 //
 // The token endpoint authenticates confidential clients with
 // client_secret_basic or client_secret_post and public clients by

@@ -153,10 +153,10 @@ func (s *Server) SetFault(e Endpoint, fault Fault) {
 
 func (s *Server) setFault(e Endpoint, fault Fault) error {
 	if _, ok := s.faults.counts[e]; !ok {
-		return fmt.Errorf("issuertest: unknown endpoint %q", e)
+		return fmt.Errorf("issuertest: unknown endpoint %s", quote80(string(e)))
 	}
 	if err := fault.validate(); err != nil {
-		return fmt.Errorf("issuertest: bad fault for %q: %w", e, err)
+		return fmt.Errorf("issuertest: bad fault for %s: %w", quote80(string(e)), err)
 	}
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()

@@ -163,7 +163,7 @@ func (r *keyring) retire(kid string) error {
 	}
 	i := slices.IndexFunc(r.keys, func(k *signingKey) bool { return k.kid == kid })
 	if i < 0 {
-		return fmt.Errorf("issuertest: no key %q", kid)
+		return fmt.Errorf("issuertest: no key %s", quote80(kid))
 	}
 	r.keys = slices.Delete(r.keys, i, i+1)
 	r.pending = slices.DeleteFunc(r.pending, func(k *signingKey) bool { return k.kid == kid })

@@ -2,6 +2,7 @@ package issuertest
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -49,6 +50,15 @@ func safeDescription(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// quote80 quotes a value for an error message: truncated to 80 bytes,
+// control characters escaped.
+func quote80(v string) string {
+	if len(v) > 80 {
+		v = v[:80]
+	}
+	return strconv.Quote(v)
 }
 
 // quoted writes a value from the request into a description, in single
