@@ -55,9 +55,34 @@ func (s *Server) adminKeys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"signing_kid": s.SigningKeyID(), "kids": s.KeyIDs()})
 }
 
-// POST /admin/rotate {} -> {"kid": "..."}
+// Rotation modes of POST /admin/rotate.
+const (
+	rotateSignAtOnce      = "sign-at-once"
+	rotatePublishThenSign = "publish-then-sign"
+)
+
+// POST /admin/rotate {"mode": "sign-at-once"} -> {"kid": "...", "signs_from": "..."}
+// The mode is "sign-at-once" ([Server.RotateKey], the default) or
+// "publish-then-sign" ([Server.PublishNextKey]).
 func (s *Server) adminRotate(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"kid": s.RotateKey()})
+	var body struct {
+		Mode string `json:"mode"`
+	}
+	if !readAdmin(w, r, &body) {
+		return
+	}
+	var kid string
+	signsFrom := s.now()
+	switch body.Mode {
+	case "", rotateSignAtOnce:
+		kid = s.RotateKey()
+	case rotatePublishThenSign:
+		kid, signsFrom = s.PublishNextKey()
+	default:
+		adminError(w, http.StatusBadRequest, fmt.Sprintf("mode %s is not %q or %q", quote80(body.Mode), rotateSignAtOnce, rotatePublishThenSign))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"kid": kid, "signs_from": signsFrom.UTC().Format(time.RFC3339)})
 }
 
 // POST /admin/retire {"kid": "..."} -> 204
@@ -75,18 +100,31 @@ func (s *Server) adminRetire(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// POST /admin/fault {"endpoint": "jwks", "delay_ms": 0, "status": 503, "body": ""} -> 204
+// adminFaultRequest is the body of POST /admin/fault: the fields of a
+// [Fault], durations in milliseconds and Retry-After in seconds.
+type adminFaultRequest struct {
+	Endpoint          Endpoint `json:"endpoint"`
+	DelayMS           int64    `json:"delay_ms"`
+	Status            int      `json:"status"`
+	Body              string   `json:"body"`
+	RetryAfterSeconds int64    `json:"retry_after_seconds"`
+	Times             int      `json:"times"`
+	Drop              bool     `json:"drop"`
+	TrickleMS         int64    `json:"trickle_ms"`
+}
+
+// POST /admin/fault {"endpoint": "jwks", "delay_ms": 0, "status": 503, "body": "", "retry_after_seconds": 0,
+// "times": 0, "drop": false, "trickle_ms": 0} -> 204
 func (s *Server) adminFault(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Endpoint Endpoint `json:"endpoint"`
-		DelayMS  int64    `json:"delay_ms"`
-		Status   int      `json:"status"`
-		Body     string   `json:"body"`
-	}
+	var body adminFaultRequest
 	if !readAdmin(w, r, &body) {
 		return
 	}
-	f := Fault{Delay: time.Duration(body.DelayMS) * time.Millisecond, Status: body.Status, Body: body.Body}
+	f := Fault{
+		Delay: time.Duration(body.DelayMS) * time.Millisecond, Status: body.Status, Body: body.Body,
+		RetryAfter: time.Duration(body.RetryAfterSeconds) * time.Second, Times: body.Times,
+		Drop: body.Drop, Trickle: time.Duration(body.TrickleMS) * time.Millisecond,
+	}
 	if err := s.setFault(body.Endpoint, f); err != nil {
 		adminError(w, http.StatusBadRequest, err.Error())
 		return
@@ -165,5 +203,5 @@ func (s *Server) tokenOfKind(kind string, req TokenRequest) (string, error) {
 			return t.Token, nil
 		}
 	}
-	return "", fmt.Errorf("unknown token kind %q", kind)
+	return "", fmt.Errorf("unknown token kind %s", quote80(kind))
 }

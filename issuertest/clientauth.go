@@ -30,7 +30,7 @@ func (e *oauthError) write(w http.ResponseWriter) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="issuertest", charset="UTF-8"`)
 	}
 	noStore(w)
-	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.description})
+	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": safeDescription(e.description)})
 }
 
 func noStore(w http.ResponseWriter) {
@@ -40,7 +40,8 @@ func noStore(w http.ResponseWriter) {
 
 // parsePost reads a form-encoded POST body for the token, introspection
 // and revocation endpoints. Parameters belong in the body, so a query
-// string is refused, and none may be repeated (RFC 6749 §3.2, §3.1).
+// string is refused; one sent without a value is dropped, as if omitted,
+// and none may be repeated (RFC 6749 §3.2, §3.1).
 func parsePost(w http.ResponseWriter, r *http.Request, repeatable ...string) (url.Values, *oauthError) {
 	if r.URL.RawQuery != "" {
 		return nil, badRequest("invalid_request", "parameters must be sent in the request body, not the query")
@@ -49,9 +50,10 @@ func parsePost(w http.ResponseWriter, r *http.Request, repeatable ...string) (ur
 	if err := r.ParseForm(); err != nil {
 		return nil, badRequest("invalid_request", "the request body is not a valid form")
 	}
+	dropEmpty(r.PostForm)
 	for p, v := range r.PostForm {
 		if len(v) > 1 && !slices.Contains(repeatable, p) {
-			return nil, badRequest("invalid_request", p+" is repeated")
+			return nil, badRequest("invalid_request", quoted(p)+" is repeated")
 		}
 	}
 	return r.PostForm, nil

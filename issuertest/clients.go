@@ -80,6 +80,10 @@ type Client struct {
 	GrantTypes []string `json:"grant_types,omitempty"`
 	// Introspect allows this confidential client to call /introspect.
 	Introspect bool `json:"introspect,omitempty"`
+	// IDTokenSignedResponseAlg is the algorithm of this client's ID tokens
+	// (OIDC Registration §2): [AlgRS256], [AlgES256] or [AlgEdDSA]. Empty
+	// means RS256, the default the specification sets.
+	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
 }
 
 // A User can sign in at the authorization endpoint.
@@ -146,6 +150,9 @@ func (c *Client) validate() error {
 		default:
 			return fmt.Errorf("client %q: unknown grant type %q", c.ID, g)
 		}
+	}
+	if c.IDTokenSignedResponseAlg != "" && !supportedAlg(c.IDTokenSignedResponseAlg) {
+		return fmt.Errorf("client %q: unsupported id_token_signed_response_alg %q", c.ID, c.IDTokenSignedResponseAlg)
 	}
 	if c.Introspect && c.public() {
 		return fmt.Errorf("client %q: introspection needs a secret", c.ID)

@@ -25,10 +25,12 @@
 // # Defaults
 //
 // Without options the server has:
-//   - RS256 signing (ES256 and EdDSA with [WithSigningAlg]). The first server
-//     of a process generates the key for its algorithm and later servers
-//     reuse it, so that starting many servers is cheap; [Server.RotateKey]
-//     always makes a new key.
+//   - RS256 signing (ES256 and EdDSA for access tokens with
+//     [WithSigningAlg]; ID tokens stay RS256, as OIDC Core §15.1 wants every
+//     relying party to accept, unless a client registered
+//     [Client.IDTokenSignedResponseAlg]). The first server of a process
+//     generates the key for each algorithm and later servers reuse it, so
+//     that starting many servers is cheap; rotation always makes new keys.
 //   - One audience, [DefaultAudience] ([WithAudience]).
 //   - Three clients ([DefaultClients]): the public [PublicClientID] with
 //     loopback redirect URIs, the confidential [ServiceClientID] for
@@ -37,7 +39,11 @@
 //   - Two users, [Alice] and [Bob] ([DefaultUsers]).
 //   - The non-interactive login: /authorize signs in the user named by
 //     login_hint, or the default user, and approves at once. The HTML login
-//     and consent pages come with [WithInteractiveLogin].
+//     and consent pages come with [WithInteractiveLogin]: responsive, with
+//     labelled fields, the test users and their passwords, and each requested
+//     scope with its description ([DefaultScopeDescriptions],
+//     [WithScopeDescriptions]), under a CSP that allows nothing from
+//     elsewhere.
 //   - Lifetimes: access and ID tokens five minutes, refresh tokens an hour,
 //     codes sixty seconds; a rotated-out key stays published for an hour.
 //   - The real clock; [WithClock] with a [Clock] makes one settable clock
@@ -62,6 +68,10 @@
 // code_challenge from every client; scopes the client may ask for; and
 // resource values (RFC 8707) among the configured audiences.
 //
+// Every endpoint treats a parameter sent without a value as omitted (RFC
+// 6749 §3.1), and keeps error_description within the characters RFC 6749
+// §5.2 allows, whatever the request held.
+//
 // The token endpoint authenticates confidential clients with
 // client_secret_basic or client_secret_post and public clients by
 // client_id alone. A code is single-use and bound to its client, redirect
@@ -73,11 +83,24 @@
 // refresh_token for refresh tokens, so that a resource server can refuse a
 // refresh token offered as a bearer credential.
 //
+// # Key rotation
+//
+// [Server.RotateKey] signs with a new key at once, as ORY Hydra and
+// node-oidc-provider do, so that the first token carries a kid the
+// verifier must refetch the JWKS for. [Server.PublishNextKey] publishes
+// the next key first and signs with it only after [WithKeyPublishAhead],
+// as Google, Entra ID, Auth0 and Okta do, so that a verifier that
+// refetches keys rarely is never surprised. Either way the old key stays
+// published for [WithKeyOverlap].
+//
 // # Faults and counters
 //
-// [Server.SetFault] makes an endpoint slow ([SlowFault]), failing
-// ([StatusFault]) or answer garbage ([GarbageFault]) until
-// [Server.ClearFault]; [Server.Requests] counts each endpoint's requests.
+// [Server.SetFault] makes an endpoint slow before its first byte
+// ([SlowFault]), trickle its body ([TrickleFault]), drop the connection
+// mid-body ([DropFault]), fail ([StatusFault]), rate-limit with 429 and
+// Retry-After ([RateLimitFault]) or answer garbage ([GarbageFault]), until
+// [Server.ClearFault] or, with [Fault].Times, for the next requests only;
+// [Server.Requests] counts each endpoint's requests.
 //
 // # Admin endpoint
 //
@@ -87,9 +110,11 @@
 // Content-Type application/json.
 //
 //	GET  /admin/keys          {"signing_kid": "...", "kids": ["..."]}
-//	POST /admin/rotate        {}                        -> {"kid": "..."}
+//	POST /admin/rotate        {"mode": "sign-at-once"}  -> {"kid": "...", "signs_from": "2030-01-02T03:04:05Z"}
+//	                          (or "publish-then-sign"; {} signs at once)
 //	POST /admin/retire        {"kid": "..."}            -> 204
-//	POST /admin/fault         {"endpoint": "jwks", "delay_ms": 0, "status": 503, "body": ""} -> 204
+//	POST /admin/fault         {"endpoint": "jwks", "delay_ms": 0, "status": 503, "body": "",
+//	                           "retry_after_seconds": 0, "times": 0, "drop": false, "trickle_ms": 0} -> 204
 //	POST /admin/clear-faults  {"endpoint": "jwks"} or {} -> 204
 //	GET  /admin/requests      {"jwks": 3, "token": 1, ...}
 //	POST /admin/token         {"kind": "access", "subject": "alice", "client_id": "", "scopes": ["orders:read"],

@@ -43,6 +43,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.showError(w, http.StatusBadRequest, "invalid_request", "the request could not be parsed")
 		return
 	}
+	dropEmpty(r.Form) // RFC 6749 §3.1: an empty parameter is an omitted one
 	req, aerr := s.parseAuthRequest(r.Form)
 	switch {
 	case aerr != nil && !aerr.redirect:
@@ -96,7 +97,7 @@ func (s *Server) parseAuthRequest(form url.Values) (*authRequest, *authError) {
 func (s *Server) checkAuthParams(form url.Values, req *authRequest) *authError {
 	for p, v := range form {
 		if len(v) > 1 && p != "resource" {
-			return &authError{code: "invalid_request", description: p + " is repeated"}
+			return &authError{code: "invalid_request", description: quoted(p) + " is repeated"}
 		}
 	}
 	switch {
@@ -150,7 +151,7 @@ func allowedScopes(client *Client, param string) ([]string, *authError) {
 			continue
 		}
 		if !slices.Contains(client.Scopes, sc) {
-			return nil, &authError{code: "invalid_scope", description: "the client may not ask for scope " + sc}
+			return nil, &authError{code: "invalid_scope", description: "the client may not ask for scope " + quoted(sc)}
 		}
 		scopes = append(scopes, sc)
 	}
@@ -166,7 +167,7 @@ func (s *Server) resources(values []string) ([]string, *authError) {
 	var aud []string
 	for _, v := range values {
 		if !slices.Contains(s.cfg.audiences, v) {
-			return nil, &authError{code: "invalid_target", description: "unknown resource " + v}
+			return nil, &authError{code: "invalid_target", description: "unknown resource " + quoted(v)}
 		}
 		if !slices.Contains(aud, v) {
 			aud = append(aud, v)
@@ -210,7 +211,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req *authReques
 }
 
 func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, req *authRequest, aerr *authError) {
-	s.redirect(w, r, req, url.Values{"error": {aerr.code}, "error_description": {aerr.description}})
+	s.redirect(w, r, req, url.Values{"error": {aerr.code}, "error_description": {safeDescription(aerr.description)}})
 }
 
 // redirect sends the user agent to the request's redirect URI with params,

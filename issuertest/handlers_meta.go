@@ -33,7 +33,7 @@ func (s *Server) metadata() map[string]any {
 		"response_modes_supported":                      []string{"query"},
 		"grant_types_supported":                         []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials},
 		"subject_types_supported":                       []string{"public"},
-		"id_token_signing_alg_values_supported":         []string{s.cfg.alg},
+		"id_token_signing_alg_values_supported":         s.keys.algs, // RS256 always (Discovery §3)
 		"token_endpoint_auth_methods_supported":         append(clientAuth, "none"),
 		"introspection_endpoint_auth_methods_supported": clientAuth,
 		"revocation_endpoint_auth_methods_supported":    append(clientAuth, "none"),

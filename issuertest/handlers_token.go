@@ -161,7 +161,7 @@ func narrowResources(requested, granted []string) ([]string, *oauthError) {
 	var aud []string
 	for _, r := range requested {
 		if !slices.Contains(granted, r) {
-			return nil, badRequest("invalid_target", "the resource was not granted: "+r)
+			return nil, badRequest("invalid_target", "the resource was not granted: "+quoted(r))
 		}
 		if !slices.Contains(aud, r) {
 			aud = append(aud, r)

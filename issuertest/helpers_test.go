@@ -181,7 +181,11 @@ func decodeJWK(t testing.TB, k map[string]string) any {
 // the way a careful resource server would, and returns its claims.
 func parseAccess(t testing.TB, s *issuertest.Server, clock *issuertest.Clock, token string) (jwt.MapClaims, error) {
 	t.Helper()
-	keys := jwks(t, s)
+	return parseAccessWith(s, clock, jwks(t, s), token)
+}
+
+// parseAccessWith verifies an access token against keys fetched earlier.
+func parseAccessWith(s *issuertest.Server, clock *issuertest.Clock, keys map[string]any, token string) (jwt.MapClaims, error) {
 	p := jwt.NewParser(
 		jwt.WithValidMethods([]string{"RS256", "ES256", "EdDSA"}),
 		jwt.WithIssuer(s.URL), jwt.WithAudience(s.Audience()),
@@ -192,12 +196,7 @@ func parseAccess(t testing.TB, s *issuertest.Server, clock *issuertest.Clock, to
 		if tok.Header["typ"] != "at+jwt" {
 			return nil, errNotAccessToken
 		}
-		kid, _ := tok.Header["kid"].(string)
-		key, ok := keys[kid]
-		if !ok {
-			return nil, errUnknownKID
-		}
-		return key, nil
+		return keyOf(keys)(tok)
 	})
 	if err != nil {
 		return nil, err
@@ -206,6 +205,18 @@ func parseAccess(t testing.TB, s *issuertest.Server, clock *issuertest.Clock, to
 		return nil, jwt.ErrTokenSignatureInvalid
 	}
 	return claims, nil
+}
+
+// keyOf finds a token's key by its kid among keys.
+func keyOf(keys map[string]any) jwt.Keyfunc {
+	return func(tok *jwt.Token) (any, error) {
+		kid, _ := tok.Header["kid"].(string)
+		key, ok := keys[kid]
+		if !ok {
+			return nil, errUnknownKID
+		}
+		return key, nil
+	}
 }
 
 type testError string

@@ -18,7 +18,8 @@ type signingKey struct {
 	kid      string
 	alg      string
 	priv     crypto.Signer
-	retireAt time.Time // zero while the key signs; set when it is rotated out
+	signFrom time.Time // when a key published ahead starts signing; zero for the others
+	retireAt time.Time // zero while the key signs; set when it is replaced
 }
 
 func (k *signingKey) public() crypto.PublicKey { return k.priv.Public() }
@@ -68,66 +69,114 @@ func sharedKey(mu *sync.Mutex, keys map[string]*signingKey, alg string) *signing
 	return &c
 }
 
-// keyring holds a server's keys: the one that signs, and those still
-// published after a rotation.
+// keyring holds a server's keys: for each algorithm the one that signs,
+// the keys published ahead of signing, and those still published after a
+// rotation. algs[0] signs access tokens; the others sign ID tokens.
 type keyring struct {
-	alg     string
-	overlap time.Duration
+	algs    []string
+	overlap time.Duration // how long a replaced key stays published
 	now     func() time.Time
 
-	mu      sync.Mutex    // guards current and keys
-	current *signingKey   // signs every new token
-	keys    []*signingKey // published keys, current included, oldest first
+	mu      sync.Mutex             // guards current, pending and keys
+	current map[string]*signingKey // by algorithm: signs every new token
+	pending []*signingKey          // published, signing from their signFrom
+	keys    []*signingKey          // published keys, current and pending included, oldest first
 }
 
-func newKeyring(alg string, overlap time.Duration, now func() time.Time) *keyring {
-	k := sharedKey(&sharedKeysMu, sharedKeys, alg)
-	return &keyring{alg: alg, overlap: overlap, now: now, current: k, keys: []*signingKey{k}}
+func newKeyring(algs []string, overlap time.Duration, now func() time.Time) *keyring {
+	r := &keyring{algs: algs, overlap: overlap, now: now, current: map[string]*signingKey{}}
+	for _, alg := range algs {
+		k := sharedKey(&sharedKeysMu, sharedKeys, alg)
+		r.current[alg] = k
+		r.keys = append(r.keys, k)
+	}
+	return r
 }
 
-// signer returns the key that signs new tokens.
-func (r *keyring) signer() *signingKey {
+// advance brings the ring to now: a pending key whose time has come
+// replaces the signer of its algorithm, which stays published for the
+// overlap; keys past their overlap leave. r.mu must be held.
+func (r *keyring) advance(now time.Time) {
+	slices.SortStableFunc(r.pending, func(a, b *signingKey) int { return a.signFrom.Compare(b.signFrom) })
+	for len(r.pending) > 0 && !now.Before(r.pending[0].signFrom) {
+		k := r.pending[0]
+		r.pending = r.pending[1:]
+		r.current[k.alg].retireAt = k.signFrom.Add(r.overlap)
+		r.current[k.alg] = k
+	}
+	r.keys = slices.DeleteFunc(r.keys, func(k *signingKey) bool {
+		return !k.retireAt.IsZero() && !now.Before(k.retireAt)
+	})
+}
+
+// signer returns the key that signs new access tokens.
+func (r *keyring) signer() *signingKey { return r.signerFor(r.algs[0]) }
+
+// signerFor returns the key that signs new tokens with alg, which must be
+// one of the ring's algorithms.
+func (r *keyring) signerFor(alg string) *signingKey {
+	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.current
+	r.advance(now)
+	return r.current[alg]
 }
 
-// rotate makes a new key the signer at once and schedules the old one to
-// leave the JWKS after the overlap. It returns the new kid.
-func (r *keyring) rotate() string {
-	k := newSigningKey(r.alg) // outside the lock: it is slow
+// newKeys makes a new key for every algorithm, outside the lock: an RSA
+// key takes tens of milliseconds.
+func (r *keyring) newKeys() []*signingKey {
+	var ks []*signingKey
+	for _, alg := range r.algs {
+		ks = append(ks, newSigningKey(alg))
+	}
+	return ks
+}
+
+// add publishes new keys, one per algorithm, which sign from after on
+// (at once for zero): each replaces the signer of its algorithm then, and
+// that one stays published for the overlap. It returns the new access
+// token kid and when it starts signing.
+func (r *keyring) add(after time.Duration) (string, time.Time) {
+	ks := r.newKeys()
+	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.current.retireAt = r.now().Add(r.overlap)
-	r.current = k
-	r.keys = append(r.keys, k)
-	return k.kid
+	for _, k := range ks {
+		k.signFrom = now.Add(after)
+		r.pending = append(r.pending, k)
+		r.keys = append(r.keys, k)
+	}
+	r.advance(now)
+	return ks[0].kid, ks[0].signFrom
 }
 
-// retire removes a rotated-out key from the JWKS now.
+// retire removes a rotated-out or pending key from the JWKS now.
 func (r *keyring) retire(kid string) error {
+	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.current.kid == kid {
-		return fmt.Errorf("issuertest: key %q signs new tokens; rotate before retiring it", kid)
+	r.advance(now)
+	for _, k := range r.current {
+		if k.kid == kid {
+			return fmt.Errorf("issuertest: key %q signs new tokens; rotate before retiring it", kid)
+		}
 	}
 	i := slices.IndexFunc(r.keys, func(k *signingKey) bool { return k.kid == kid })
 	if i < 0 {
-		return fmt.Errorf("issuertest: no key %q", kid)
+		return fmt.Errorf("issuertest: no key %s", quote80(kid))
 	}
 	r.keys = slices.Delete(r.keys, i, i+1)
+	r.pending = slices.DeleteFunc(r.pending, func(k *signingKey) bool { return k.kid == kid })
 	return nil
 }
 
-// published returns the keys in the JWKS now: the signer and the rotated
-// keys whose overlap has not ended. Keys past their overlap are dropped.
+// published returns the keys in the JWKS now: the signers, the pending
+// keys and the rotated keys whose overlap has not ended.
 func (r *keyring) published() []*signingKey {
 	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.keys = slices.DeleteFunc(r.keys, func(k *signingKey) bool {
-		return !k.retireAt.IsZero() && !now.Before(k.retireAt)
-	})
+	r.advance(now)
 	return slices.Clone(r.keys)
 }
 
@@ -142,43 +191,4 @@ func (r *keyring) jwks() map[string]any {
 		keys = append(keys, jwk)
 	}
 	return map[string]any{"keys": keys}
-}
-
-// RotateKey makes a new key (of the server's algorithm) and returns its
-// kid. The new key signs every token from now on and is published at once;
-// the old key stays in the JWKS for the overlap of [WithKeyOverlap], then
-// leaves it, so that tokens it signed verify until then. Generating an RSA
-// key takes tens of milliseconds.
-func (s *Server) RotateKey() string { return s.keys.rotate() }
-
-// RetireKey removes a rotated-out key from the JWKS now, before its overlap
-// ends: tokens it signed stop verifying at a verifier that refetches the
-// JWKS. It panics if kid is unknown or is the current signing key.
-func (s *Server) RetireKey(kid string) {
-	if err := s.keys.retire(kid); err != nil {
-		panic(err.Error())
-	}
-}
-
-// SigningKeyID returns the kid of the key that signs new tokens.
-func (s *Server) SigningKeyID() string { return s.keys.signer().kid }
-
-// KeyIDs returns the kids in the JWKS now, oldest first.
-func (s *Server) KeyIDs() []string {
-	var kids []string
-	for _, k := range s.keys.published() {
-		kids = append(kids, k.kid)
-	}
-	return kids
-}
-
-// PublicKey returns the public key of a published kid (an *rsa.PublicKey,
-// *ecdsa.PublicKey or ed25519.PublicKey), or nil.
-func (s *Server) PublicKey(kid string) crypto.PublicKey {
-	for _, k := range s.keys.published() {
-		if k.kid == kid {
-			return k.public()
-		}
-	}
-	return nil
 }

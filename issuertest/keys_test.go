@@ -34,8 +34,11 @@ func TestJWKSDocument(t *testing.T) {
 			if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=90" {
 				t.Errorf("JWKS Cache-Control = %q, want public, max-age=90", cc)
 			}
-			if len(doc.Keys) != 1 {
-				t.Fatalf("JWKS has %d keys, want 1", len(doc.Keys))
+			// The access token key, and for the other algorithms the RS256
+			// key of ID tokens too.
+			wantKeys := map[bool]int{true: 1, false: 2}[tt.alg == "RS256"]
+			if len(doc.Keys) != wantKeys {
+				t.Fatalf("JWKS has %d keys, want %d", len(doc.Keys), wantKeys)
 			}
 			k := doc.Keys[0]
 			if k["kty"] != tt.wantKty || k["alg"] != tt.alg || k["use"] != "sig" || k["kid"] != s.SigningKeyID() {
@@ -148,7 +151,7 @@ func TestDiscovery(t *testing.T) {
 				"response_types_supported":              {"code"},
 				"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
 				"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "none"},
-				"id_token_signing_alg_values_supported": {"ES256"},
+				"id_token_signing_alg_values_supported": {"ES256", "RS256"},
 			}
 			for k, v := range lists {
 				if got := stringList(m[k]); !slices.Equal(got, v) {

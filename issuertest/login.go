@@ -2,7 +2,6 @@ package issuertest
 
 import (
 	"crypto/subtle"
-	"html/template"
 	"net/http"
 	"slices"
 	"time"
@@ -14,58 +13,6 @@ const loginTTL = 10 * time.Minute
 // crossOrigin refuses cross-origin form posts (Sec-Fetch-Site and Origin),
 // in addition to the per-login CSRF token.
 var crossOrigin = http.NewCrossOriginProtection()
-
-var pages = template.Must(template.New("").Parse(`
-{{define "head"}}<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} - issuertest</title>
-<style>body{font-family:sans-serif;max-width:28em;margin:3em auto}label,button{display:block;margin:.6em 0}.error{color:#b00}</style>
-</head><body><h1>{{.Title}}</h1>{{end}}
-
-{{define "error"}}{{template "head" .}}
-<p class="error" id="error">{{.Error}}: {{.Description}}</p>
-<p>The application that sent you here is misconfigured; you were not redirected back to it.</p></body></html>{{end}}
-
-{{define "login"}}{{template "head" .}}
-<p><b>{{.ClientID}}</b> asks you to sign in.</p>
-{{if .Error}}<p class="error" id="error">{{.Error}}</p>{{end}}
-<form method="post" action="login">
-<input type="hidden" name="request" value="{{.Request}}">
-<input type="hidden" name="csrf" value="{{.CSRF}}">
-<label>Username <input name="username" autocomplete="username" value="{{.Username}}" required></label>
-<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">Sign in</button>
-</form>
-<p>Test users: {{range .Users}}<code>{{.}}</code> {{end}}</p></body></html>{{end}}
-
-{{define "consent"}}{{template "head" .}}
-<p>Signed in as <b>{{.Username}}</b>. <b>{{.ClientID}}</b> asks for:</p>
-<ul id="scopes">{{range .Scopes}}<li>{{.}}</li>{{else}}<li>no scopes</li>{{end}}</ul>
-<p>for {{range .Audience}}<code>{{.}}</code> {{end}}</p>
-<form method="post" action="consent">
-<input type="hidden" name="request" value="{{.Request}}">
-<input type="hidden" name="csrf" value="{{.CSRF}}">
-<button type="submit" name="decision" value="approve">Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button>
-</form></body></html>{{end}}
-`))
-
-// page is the data of every HTML page.
-type page struct {
-	Title, Error, Description string
-	ClientID, Request, CSRF   string
-	Username                  string
-	Users, Scopes, Audience   []string
-}
-
-func (s *Server) render(w http.ResponseWriter, status int, name string, p page) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, name, p)
-}
 
 // showError shows an error to the user instead of redirecting.
 func (s *Server) showError(w http.ResponseWriter, status int, code, description string) {
@@ -92,13 +39,9 @@ func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *authReq
 }
 
 func (s *Server) loginPage(id string, p pendingLogin, username, errText string) page {
-	users := make([]string, 0, len(s.cfg.users))
-	for _, u := range s.cfg.users {
-		users = append(users, u.Subject)
-	}
 	return page{
 		Title: "Sign in", ClientID: p.req.client.ID, Request: id, CSRF: p.csrf,
-		Username: username, Error: errText, Users: users,
+		Username: username, Error: errText, Users: s.cfg.users,
 	}
 }
 
@@ -143,7 +86,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	s.store.signedIn(id, u.Subject, s.now())
 	s.render(w, http.StatusOK, "consent", page{
 		Title: "Allow access", ClientID: p.req.client.ID, Request: id, CSRF: p.csrf,
-		Username: u.Subject, Scopes: p.req.scopes, Audience: p.req.audience,
+		Username: u.Subject, Scopes: s.scopeLines(p.req.scopes), Audience: p.req.audience,
 	})
 }
 

@@ -98,7 +98,7 @@ func TestInteractiveLogin(t *testing.T) {
 	fields.Set("username", "bob")
 	fields.Set("password", issuertest.BobPassword)
 	consent := postPage(t, c, s, "/login", fields)
-	if consent.status != http.StatusOK || !strings.Contains(consent.body, "<li>orders:read</li>") || !strings.Contains(consent.body, "<li>openid</li>") {
+	if consent.status != http.StatusOK || !strings.Contains(consent.body, `data-scope="orders:read"`) || !strings.Contains(consent.body, `data-scope="openid"`) {
 		t.Fatalf("POST /login = %d, want the consent page listing the scopes:\n%s", consent.status, consent.body)
 	}
 	approve := formFields(t, consent.body)

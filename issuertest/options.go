@@ -1,6 +1,7 @@
 package issuertest
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -22,44 +23,49 @@ const (
 	DefaultRefreshTokenLifetime = time.Hour
 	DefaultCodeLifetime         = 60 * time.Second
 	DefaultKeyOverlap           = time.Hour
+	DefaultKeyPublishAhead      = 10 * time.Minute
 	DefaultJWKSMaxAge           = 5 * time.Minute
 )
 
 // config is the private, validated copy of everything the options set.
 type config struct {
-	now         func() time.Time
-	alg         string
-	audiences   []string // audiences[0] is the default audience
-	clients     []Client
-	users       []User
-	defaultUser string
-	interactive bool
-	opaque      bool
-	admin       bool
-	addr        string
-	issuer      string
+	now               func() time.Time
+	alg               string
+	audiences         []string // audiences[0] is the default audience
+	clients           []Client
+	users             []User
+	defaultUser       string
+	interactive       bool
+	scopeDescriptions map[string]string
+	opaque            bool
+	admin             bool
+	addr              string
+	issuer            string
 
 	accessTTL  time.Duration
 	idTTL      time.Duration
 	refreshTTL time.Duration
 	codeTTL    time.Duration
 	keyOverlap time.Duration
+	keyAhead   time.Duration
 	jwksMaxAge time.Duration
 }
 
 func defaultConfig() config {
 	return config{
-		now:        time.Now,
-		alg:        AlgRS256,
-		audiences:  []string{DefaultAudience},
-		clients:    DefaultClients(),
-		users:      DefaultUsers(),
-		accessTTL:  DefaultAccessTokenLifetime,
-		idTTL:      DefaultIDTokenLifetime,
-		refreshTTL: DefaultRefreshTokenLifetime,
-		codeTTL:    DefaultCodeLifetime,
-		keyOverlap: DefaultKeyOverlap,
-		jwksMaxAge: DefaultJWKSMaxAge,
+		now:               time.Now,
+		alg:               AlgRS256,
+		audiences:         []string{DefaultAudience},
+		clients:           DefaultClients(),
+		users:             DefaultUsers(),
+		scopeDescriptions: DefaultScopeDescriptions(),
+		accessTTL:         DefaultAccessTokenLifetime,
+		idTTL:             DefaultIDTokenLifetime,
+		refreshTTL:        DefaultRefreshTokenLifetime,
+		codeTTL:           DefaultCodeLifetime,
+		keyOverlap:        DefaultKeyOverlap,
+		keyAhead:          DefaultKeyPublishAhead,
+		jwksMaxAge:        DefaultJWKSMaxAge,
 	}
 }
 
@@ -72,9 +78,12 @@ func WithClock(now func() time.Time) Option {
 	return optionFunc(func(c *config) { c.now = now })
 }
 
-// WithSigningAlg selects the JWS algorithm of every key the server makes:
-// [AlgRS256] (the default), [AlgES256] or [AlgEdDSA]. Any other value makes
-// [NewServer] panic.
+// WithSigningAlg selects the JWS algorithm of access tokens: [AlgRS256]
+// (the default), [AlgES256] or [AlgEdDSA]. Any other value makes
+// [NewServer] panic. ID tokens are signed with RS256, which every OpenID
+// relying party supports (OIDC Core §15.1), unless their client registered
+// another [Client.IDTokenSignedResponseAlg]; the JWKS publishes a key for
+// each algorithm in use.
 func WithSigningAlg(alg string) Option {
 	return optionFunc(func(c *config) { c.alg = alg })
 }
@@ -122,6 +131,16 @@ func WithDefaultUser(subject string) Option {
 // once (the non-interactive mode, which is the default of [NewServer]).
 func WithInteractiveLogin() Option {
 	return optionFunc(func(c *config) { c.interactive = true })
+}
+
+// WithScopeDescriptions sets what the consent page of
+// [WithInteractiveLogin] says each scope allows, adding to or replacing
+// [DefaultScopeDescriptions]; an empty description removes one.
+func WithScopeDescriptions(descriptions map[string]string) Option {
+	return optionFunc(func(c *config) {
+		c.scopeDescriptions = mergeDescriptions(descriptions) // a copy
+		maps.DeleteFunc(c.scopeDescriptions, func(_, d string) bool { return d == "" })
+	})
 }
 
 // WithOpaqueAccessTokens makes the server issue random opaque strings as
@@ -184,6 +203,15 @@ func WithCodeLifetime(d time.Duration) Option {
 // is [DefaultKeyOverlap].
 func WithKeyOverlap(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.keyOverlap = d })
+}
+
+// WithKeyPublishAhead sets how long a key made by [Server.PublishNextKey]
+// is published in the JWKS before it signs; the default is
+// [DefaultKeyPublishAhead], twice [DefaultJWKSMaxAge], so that a verifier
+// that honours the JWKS Cache-Control has fetched the key before its first
+// token. It must be positive.
+func WithKeyPublishAhead(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.keyAhead = d })
 }
 
 // WithJWKSMaxAge sets the Cache-Control max-age of the JWKS response; the

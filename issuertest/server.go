@@ -69,7 +69,7 @@ func NewServer(opts ...Option) *Server {
 	for i := range cfg.users {
 		s.users[cfg.users[i].Subject] = &cfg.users[i]
 	}
-	s.keys = newKeyring(cfg.alg, cfg.keyOverlap, cfg.now)
+	s.keys = newKeyring(cfg.signingAlgs(), cfg.keyOverlap, cfg.now)
 	s.http = httptest.NewUnstartedServer(s.routes())
 	if cfg.addr != "" {
 		l, err := net.Listen("tcp", cfg.addr)
@@ -140,9 +140,7 @@ func (c *config) validate() error {
 	if c.now == nil {
 		return fmt.Errorf("WithClock: nil clock")
 	}
-	switch c.alg {
-	case AlgRS256, AlgES256, AlgEdDSA:
-	default:
+	if !supportedAlg(c.alg) {
 		return fmt.Errorf("WithSigningAlg: unsupported algorithm %q", c.alg)
 	}
 	for _, a := range c.audiences {
@@ -160,6 +158,9 @@ func (c *config) validate() error {
 	}
 	if c.keyOverlap < 0 || c.jwksMaxAge < 0 {
 		return fmt.Errorf("WithKeyOverlap, WithJWKSMaxAge: negative duration")
+	}
+	if c.keyAhead <= 0 {
+		return fmt.Errorf("WithKeyPublishAhead: duration must be positive")
 	}
 	if c.issuer != "" {
 		u, err := url.Parse(c.issuer)
@@ -198,6 +199,44 @@ func (c *config) validateParties() error {
 		return fmt.Errorf("WithDefaultUser: no user %q", c.defaultUser)
 	}
 	return nil
+}
+
+// supportedAlg reports whether the server can sign with alg.
+func supportedAlg(alg string) bool {
+	return alg == AlgRS256 || alg == AlgES256 || alg == AlgEdDSA
+}
+
+// signingAlgs lists every algorithm the server signs with: the access
+// token algorithm first, then RS256, which OIDC Core §15.1 and Discovery
+// §3 require for ID tokens, then each id_token_signed_response_alg a client
+// registered.
+func (c *config) signingAlgs() []string {
+	algs := []string{c.alg}
+	for _, a := range append([]string{AlgRS256}, c.idTokenAlgs()...) {
+		if !slices.Contains(algs, a) {
+			algs = append(algs, a)
+		}
+	}
+	return algs
+}
+
+func (c *config) idTokenAlgs() []string {
+	var algs []string
+	for _, cl := range c.clients {
+		if cl.IDTokenSignedResponseAlg != "" {
+			algs = append(algs, cl.IDTokenSignedResponseAlg)
+		}
+	}
+	return algs
+}
+
+// idTokenAlg is the algorithm of the ID tokens of a client: the one it
+// registered, else RS256 (OIDC Registration §2, id_token_signed_response_alg).
+func (s *Server) idTokenAlg(clientID string) string {
+	if c, ok := s.clients[clientID]; ok && c.IDTokenSignedResponseAlg != "" {
+		return c.IDTokenSignedResponseAlg
+	}
+	return AlgRS256
 }
 
 // endpointURL is the absolute URL of one of the server's paths.

@@ -77,7 +77,9 @@ func (s *Server) AccessToken(req TokenRequest) string {
 // IDToken mints an OpenID Connect ID token (OIDC Core §2) for Subject
 // (default: the default user), with aud and azp set to ClientID (default
 // [PublicClientID]), auth_time, and nonce when Nonce is set. Its header typ
-// is JWT. It is not recorded anywhere: it is not an access token.
+// is JWT, and it is signed with the client's ID token algorithm (RS256
+// unless the client registered another). It is not recorded anywhere: it is
+// not an access token.
 func (s *Server) IDToken(req TokenRequest) string {
 	if req.Subject == "" {
 		req.Subject = s.cfg.defaultUser
@@ -191,7 +193,7 @@ func (s *Server) signedIDToken(g *grant, accessToken string, ttl time.Duration, 
 	if g.nonce != "" {
 		claims["nonce"] = g.nonce
 	}
-	k := s.keys.signer()
+	k := s.keys.signerFor(s.idTokenAlg(g.clientID))
 	if accessToken != "" {
 		claims["at_hash"] = halfHash(k.alg, accessToken)
 	}

@@ -2,8 +2,10 @@
 // standalone server on loopback, for tests written in any language and for
 // a local development loop:
 //
-//	go run ./examples/issuer
-//	go run ./examples/issuer -addr 127.0.0.1:9400 -alg ES256 -config issuer.json
+//	go install github.com/tokengate/tokengate/examples/issuer@latest
+//	issuer -addr 127.0.0.1:9400 -alg ES256 -config issuer.json
+//
+// or, in a clone, go run ./examples/issuer.
 //
 // It prints the issuer URL and the default client credentials, shows the
 // HTML login page (unless -interactive=false), serves the JSON admin
@@ -41,19 +43,21 @@ func main() {
 // fileConfig is the JSON file of -config. An absent member keeps the
 // built-in default.
 type fileConfig struct {
-	Audiences   []string            `json:"audiences,omitempty"`
-	Clients     []issuertest.Client `json:"clients,omitempty"`
-	Users       []issuertest.User   `json:"users,omitempty"`
-	DefaultUser string              `json:"default_user,omitempty"`
+	Audiences         []string            `json:"audiences,omitempty"`
+	Clients           []issuertest.Client `json:"clients,omitempty"`
+	Users             []issuertest.User   `json:"users,omitempty"`
+	DefaultUser       string              `json:"default_user,omitempty"`
+	ScopeDescriptions map[string]string   `json:"scope_descriptions,omitempty"`
 }
 
 // defaultFileConfig is the built-in configuration, printed by -print-config.
 func defaultFileConfig() fileConfig {
 	return fileConfig{
-		Audiences:   []string{issuertest.DefaultAudience},
-		Clients:     issuertest.DefaultClients(),
-		Users:       issuertest.DefaultUsers(),
-		DefaultUser: issuertest.Alice,
+		Audiences:         []string{issuertest.DefaultAudience},
+		Clients:           issuertest.DefaultClients(),
+		Users:             issuertest.DefaultUsers(),
+		DefaultUser:       issuertest.Alice,
+		ScopeDescriptions: issuertest.DefaultScopeDescriptions(),
 	}
 }
 
@@ -61,12 +65,26 @@ func defaultFileConfig() fileConfig {
 type flags struct {
 	addr, issuer, alg, config        string
 	accessTTL, idTTL, refreshTTL     time.Duration
-	codeTTL, keyOverlap, jwksMaxAge  time.Duration
+	codeTTL, keyOverlap, keyAhead    time.Duration
+	jwksMaxAge                       time.Duration
 	interactive, opaque, admin, dump bool
 }
 
 func parseFlags(args []string, out io.Writer) (*flags, error) {
 	f := &flags{}
+	fs := newFlagSet(f, out)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return f, nil
+}
+
+// newFlagSet defines the flags into f. README.md documents each in its
+// flag table.
+func newFlagSet(f *flags, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("issuer", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:9400", "address to listen on (port 0 picks a free port)")
@@ -78,18 +96,13 @@ func parseFlags(args []string, out io.Writer) (*flags, error) {
 	fs.DurationVar(&f.refreshTTL, "refresh-ttl", issuertest.DefaultRefreshTokenLifetime, "refresh token lifetime")
 	fs.DurationVar(&f.codeTTL, "code-ttl", issuertest.DefaultCodeLifetime, "authorization code lifetime")
 	fs.DurationVar(&f.keyOverlap, "key-overlap", issuertest.DefaultKeyOverlap, "how long a rotated-out key stays in the JWKS")
+	fs.DurationVar(&f.keyAhead, "key-publish-ahead", issuertest.DefaultKeyPublishAhead, "how long a key of a publish-then-sign rotation is in the JWKS before it signs")
 	fs.DurationVar(&f.jwksMaxAge, "jwks-max-age", issuertest.DefaultJWKSMaxAge, "Cache-Control max-age of the JWKS")
 	fs.BoolVar(&f.interactive, "interactive", true, "show the HTML login and consent pages (false: sign in login_hint or the default user at once)")
 	fs.BoolVar(&f.opaque, "opaque", false, "issue opaque access tokens instead of JWTs")
 	fs.BoolVar(&f.admin, "admin", true, "serve the JSON admin endpoint under /admin/")
 	fs.BoolVar(&f.dump, "print-config", false, "print the built-in configuration as JSON and exit")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	return f, nil
+	return fs
 }
 
 // run starts the issuer, prints how to use it to out, and serves until ctx
@@ -147,6 +160,9 @@ func loadConfig(path string) (fileConfig, error) {
 	if read.DefaultUser != "" {
 		cfg.DefaultUser = read.DefaultUser
 	}
+	for scope, d := range read.ScopeDescriptions {
+		cfg.ScopeDescriptions[scope] = d // added to the defaults; "" removes one
+	}
 	if len(cfg.Audiences) == 0 {
 		return fileConfig{}, fmt.Errorf("config %s: audiences is empty", path)
 	}
@@ -165,6 +181,8 @@ func options(f *flags, cfg fileConfig) []issuertest.Option {
 		issuertest.WithRefreshTokenLifetime(f.refreshTTL),
 		issuertest.WithCodeLifetime(f.codeTTL),
 		issuertest.WithKeyOverlap(f.keyOverlap),
+		issuertest.WithKeyPublishAhead(f.keyAhead),
+		issuertest.WithScopeDescriptions(cfg.ScopeDescriptions),
 		issuertest.WithJWKSMaxAge(f.jwksMaxAge),
 	}
 	if cfg.DefaultUser != "" {

@@ -75,8 +75,10 @@ func TestRunServesDiscoveryAndAdmin(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("POST /admin/rotate = %d", resp.StatusCode)
 	}
-	if keys := getJSON(t, iss+"/jwks")["keys"].([]any); len(keys) != 2 {
-		t.Errorf("JWKS after rotation has %d keys, want 2", len(keys))
+	// ES256 signs access tokens and RS256 ID tokens; both rotate, and the
+	// old keys stay published for the overlap.
+	if keys := getJSON(t, iss+"/jwks")["keys"].([]any); len(keys) != 4 {
+		t.Errorf("JWKS after rotation has %d keys, want 4", len(keys))
 	}
 	// The standalone default is the interactive login page.
 	resp, err = http.Get(iss + "/authorize?response_type=code&client_id=web-app&redirect_uri=http://127.0.0.1:1/callback" +
