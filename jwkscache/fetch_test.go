@@ -3,7 +3,6 @@ package jwkscache
 import (
 	"context"
 	"errors"
-	"github.com/tokengate/tokengate/internal/netpolicy"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tokengate/tokengate/internal/netpolicy"
 )
 
 func TestConfigValidation(t *testing.T) {

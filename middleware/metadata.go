@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/tokengate/tokengate/internal/netpolicy"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/tokengate/tokengate/internal/netpolicy"
 )
 
 // WellKnownPath is where a resource without a path component serves its

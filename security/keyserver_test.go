@@ -1,7 +1,6 @@
 package security_test
 
 import (
-	"github.com/tokengate/tokengate/jwkscache"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tokengate/tokengate/jwkscache"
 
 	"github.com/tokengate/tokengate/issuertest"
 	"github.com/tokengate/tokengate/verifier"
