@@ -26,7 +26,7 @@ var rules = map[string]rule{
 	"internal/discovery":  {thirdParty: []string{"github.com/coreos/go-oidc/v3"}},
 	"jwkscache":           {thirdParty: []string{"github.com/MicahParks/jwkset", "github.com/golang-jwt/jwt/v5", "golang.org/x/sync"}},
 	"verifier":            {tokengate: []string{"scopes", "jwkscache", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
-	"introspection":       {tokengate: []string{"verifier", "scopes", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
+	"introspection":       {tokengate: []string{"verifier", "scopes", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync", "github.com/golang-jwt/jwt/v5"}}, // jwt: private_key_jwt client assertions
 	"internal/bearer":     {tokengate: []string{"verifier", "scopes"}},
 	"middleware":          {tokengate: []string{"verifier", "scopes", "internal/bearer"}},
 	"middleware/grpcauth": {tokengate: []string{"verifier", "scopes", "internal/bearer"}, thirdParty: []string{"google.golang.org/grpc"}},

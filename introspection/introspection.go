@@ -1,11 +1,14 @@
 package introspection
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/tokengate/tokengate/verifier"
@@ -17,8 +20,14 @@ import (
 // concurrent use. [Introspector.Close] releases it.
 type Introspector struct {
 	cfg     Config
+	signing jwt.SigningMethod // of the client assertions, for private_key_jwt
 	results *results
 	flights singleflight.Group // one call per token in flight, keyed by its SHA-256
+
+	breaker   *breaker
+	newTokens *bucket       // nil: no bound on calls for new tokens
+	slots     chan struct{} // one per call in flight, up to Config.MaxConcurrentCalls
+	malformed throttle      // of the "malformed request" log line
 
 	mu     sync.Mutex     // guards the closed-check-then-calls.Add step
 	closed atomic.Bool    // set once, under mu, by Close; read without it
@@ -35,11 +44,20 @@ var _ verifier.TokenVerifier = (*Introspector)(nil)
 // errClosed is returned by Verify after Close.
 var errClosed = fmt.Errorf("introspection: introspector closed: %w", verifier.ErrUnavailable)
 
-// New checks cfg and returns an Introspector. When cfg.Endpoint is empty
-// it finds the endpoint in cfg.Issuer's metadata (RFC 8414 §2
-// "introspection_endpoint"); ctx bounds only that fetch and is not kept.
-// A configuration error names the field; a failed metadata fetch wraps
-// verifier.ErrUnavailable, so the caller may retry.
+// New checks cfg and returns an Introspector. ctx bounds New's calls and
+// is not kept:
+//
+//  1. when cfg.Endpoint is empty, New finds the endpoint in cfg.Issuer's
+//     metadata (RFC 8414 §2 "introspection_endpoint"); a failed fetch
+//     wraps verifier.ErrUnavailable, so the caller may retry, but
+//     metadata naming another issuer is a configuration error;
+//  2. New introspects a random string that is no token, to check the
+//     credentials: an endpoint that refuses them (401, 403 or
+//     "invalid_client") is a configuration error naming Config.ClientID
+//     and Config.AuthMethod. Any other outcome, an unreachable endpoint
+//     included, does not fail New.
+//
+// A configuration error names the field.
 func New(ctx context.Context, cfg Config) (*Introspector, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -49,12 +67,29 @@ func New(ctx context.Context, cfg Config) (*Introspector, error) {
 			return nil, err
 		}
 	}
+	if cfg.AssertionAudience == "" {
+		cfg.AssertionAudience = cmp.Or(cfg.Issuer, cfg.Endpoint)
+	}
 	res, err := newResults(&cfg)
 	if err != nil {
 		return nil, fmt.Errorf("introspection: %w", err)
 	}
 	closing, stop := context.WithCancel(context.Background())
-	return &Introspector{cfg: cfg, results: res, closing: closing, stop: stop}, nil
+	in := &Introspector{
+		cfg: cfg, results: res, closing: closing, stop: stop,
+		breaker:   &breaker{base: cfg.FailureBackoff, cap: cfg.MaxFailureBackoff, log: cfg.Logger, endpoint: cfg.Endpoint},
+		newTokens: newBucket(cfg.NewTokenRate, cfg.Now()),
+		slots:     make(chan struct{}, cfg.MaxConcurrentCalls),
+		malformed: throttle{every: cfg.MaxFailureBackoff},
+	}
+	if cfg.AuthMethod == authPrivateKeyJWT {
+		in.signing, _ = assertionMethod(cfg.PrivateKey) // checked by setDefaults
+	}
+	if err := in.checkCredentials(ctx); err != nil {
+		stop()
+		return nil, err
+	}
+	return in, nil
 }
 
 // Verify checks token and returns its claims, in this order:
@@ -63,16 +98,19 @@ func New(ctx context.Context, cfg Config) (*Introspector, error) {
 //     RFC 6750 §2.1 b64token is refused without a call;
 //  2. a live cached result is returned without a call;
 //  3. otherwise the endpoint is asked, once for all concurrent callers
-//     with the same token, under Config.Timeout. A caller whose ctx ends
-//     stops waiting; the call goes on for the others.
+//     with the same token, under Config.Timeout, within the bounds that
+//     protect it (the breaker, Config.NewTokenRate and
+//     Config.MaxConcurrentCalls). A caller whose ctx ends stops waiting;
+//     the call goes on for the others.
 //
-// A refusal wraps verifier.ErrInvalidToken (verifier.ErrTokenExpired,
-// verifier.ErrNotAccessToken where they apply). An endpoint fault wraps
+// A refusal wraps verifier.ErrInvalidToken, and the finer sentinel where
+// one applies (verifier.ErrTokenExpired, ErrNotYetValid, ErrWrongIssuer,
+// ErrWrongAudience, ErrNotAccessToken, ErrSenderConstrained). An endpoint
+// fault, or a call not made because of a bound, wraps
 // verifier.ErrUnavailable and is never cached. See the package
 // documentation for the checks made on the response.
 //
-// The returned Claims are the caller's own copy, but their slices and Raw
-// are shared with the cache and must not be modified.
+// The returned Claims, their slices and Raw are the caller's own copy.
 func (i *Introspector) Verify(ctx context.Context, token string) (*verifier.Claims, error) {
 	if i.closed.Load() {
 		return nil, errClosed
@@ -81,7 +119,7 @@ func (i *Introspector) Verify(ctx context.Context, token string) (*verifier.Clai
 		return nil, err
 	}
 	k := keyOf(token)
-	if e, ok := i.results.get(k, i.cfg.Now()); ok {
+	if e, ok, _ := i.results.get(k, i.cfg.Now()); ok {
 		return handOut(e.claims, e.err)
 	}
 	return i.wait(ctx, k, token)
@@ -106,12 +144,28 @@ func (i *Introspector) wait(ctx context.Context, k key, token string) (*verifier
 	}
 }
 
-// handOut gives a caller its own shallow copy of shared claims.
+// handOut gives a caller its own copy of shared claims, slices and Raw
+// included, so that a handler changing them cannot change what the cache
+// hands the next caller.
 func handOut(c *verifier.Claims, err error) (*verifier.Claims, error) {
 	if err != nil {
 		return nil, err
 	}
 	cp := *c
+	// One array holds both string lists; the full slice expressions keep
+	// an append to one from writing into the other.
+	na, ns := len(c.Audience), len(c.Scopes)
+	if na+ns > 0 {
+		both := append(append(make([]string, 0, na+ns), c.Audience...), c.Scopes...)
+		cp.Audience, cp.Scopes = both[:na:na], both[na:na+ns:na+ns]
+		if na == 0 {
+			cp.Audience = nil
+		}
+		if ns == 0 {
+			cp.Scopes = nil
+		}
+	}
+	cp.Raw = slices.Clone(c.Raw)
 	return &cp, nil
 }
 
@@ -130,21 +184,58 @@ func (i *Introspector) introspect(ctx context.Context, k key, token string) (*ve
 
 	// A flight that ended between the caller's cache miss and this one
 	// may have left the answer.
-	if e, ok := i.results.get(k, i.cfg.Now()); ok {
+	e, ok, known := i.results.get(k, i.cfg.Now())
+	if ok {
 		return e.claims, e.err
 	}
+	v := i.guarded(ctx, token, known)
+	i.results.put(k, v, i.cfg.Now())
+	return v.claims, v.err
+}
+
+// guarded asks the endpoint within the bounds that protect it, in this
+// order, so that a call one bound stops costs nothing against the next:
+// the breaker; for a token not seen active (known false), the new-token
+// rate; the concurrency bound.
+func (i *Introspector) guarded(ctx context.Context, token string, known bool) (v verdict) {
+	t, err := i.breaker.enter(i.cfg.Now())
+	if err != nil {
+		return verdict{err: err}
+	}
+	o := notMade
+	defer func() { i.breaker.leave(t, o, v.err, i.cfg.Now()) }()
+	if !known && !i.newTokens.take(i.cfg.Now()) {
+		return verdict{err: i.errRate()}
+	}
+	if err := i.acquire(); err != nil {
+		return verdict{err: err}
+	}
+	defer i.release()
+
+	v = i.ask(ctx, token)
+	switch {
+	case i.closing.Err() != nil:
+		// Aborted by Close: says nothing about the endpoint.
+	case v.trips:
+		o = failed
+	default:
+		o = answered
+	}
+	return v
+}
+
+// ask makes the call and reads its answer.
+func (i *Introspector) ask(ctx context.Context, token string) verdict {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), i.cfg.Timeout)
 	defer cancel()
 	defer context.AfterFunc(i.closing, cancel)()
 
-	body, err := i.post(ctx, token)
-	if err != nil {
-		return nil, err
+	q := quoter{token: token}
+	body, v := i.call(ctx, token, q)
+	if v.err != nil {
+		return v
 	}
-	now := i.cfg.Now()
-	v := i.interpret(body, now)
-	i.results.put(k, v, now)
-	return v.claims, v.err
+	return i.interpret(body, i.cfg.Now(), q)
 }
 
 // Close aborts the calls in flight, waits for them to end and drops the

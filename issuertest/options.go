@@ -45,6 +45,8 @@ type config struct {
 	codeTTL    time.Duration
 	keyOverlap time.Duration
 	jwksMaxAge time.Duration
+
+	introspection introspectionDialect // see introspect_dialect.go
 }
 
 func defaultConfig() config {

@@ -52,7 +52,10 @@ func Fetch(ctx context.Context, issuer string, client *http.Client) (*Metadata, 
 		return &md, nil
 	}
 	var mismatch *oidc.IssuerMismatchError
-	if errors.As(err, &mismatch) || ctx.Err() != nil {
+	if errors.As(err, &mismatch) {
+		return nil, fmt.Errorf("%w: %w", ErrIssuerMismatch, err)
+	}
+	if ctx.Err() != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	md, err8414 := fetchRFC8414(ctx, issuer, client)
@@ -88,10 +91,15 @@ func fetchRFC8414(ctx context.Context, issuer string, client *http.Client) (*Met
 		return nil, fmt.Errorf("decoding metadata: %w", err)
 	}
 	if md.Issuer != issuer {
-		return nil, fmt.Errorf("issuer in metadata %q does not match %q (RFC 8414 §3.3)", md.Issuer, issuer)
+		return nil, fmt.Errorf("%w: %q, want %q (RFC 8414 §3.3)", ErrIssuerMismatch, md.Issuer, issuer)
 	}
 	return &md, nil
 }
+
+// ErrIssuerMismatch is wrapped when the metadata's "issuer" is not the
+// issuer asked for (OpenID Connect Discovery §4.3, RFC 8414 §3.3): a
+// configuration error, which retrying will not mend.
+var ErrIssuerMismatch = errors.New("discovery: issuer in metadata does not match")
 
 // ErrBodyTooLarge is returned when a response exceeds MaxBodyBytes.
 var ErrBodyTooLarge = errors.New("discovery: response body too large")
