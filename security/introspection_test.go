@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -207,5 +208,49 @@ func TestIntrospectionOutageIsNotHammered(t *testing.T) {
 	}
 	if calls := s.e.calls.Load() - before; calls != 2 {
 		t.Errorf("1000 checks during an outage made %d calls, want 2: the failure and one probe", calls)
+	}
+}
+
+// TestIntrospectionWrongCredentialsFailNew: an endpoint that refuses our
+// credentials fails New with a configuration error, rather than every
+// request with a 503 for ever after.
+func TestIntrospectionWrongCredentialsFailNew(t *testing.T) {
+	e := newEndpoint(t)
+	e.answer(body(401, `{"error":"invalid_client"}`))
+	_, err := introspection.New(t.Context(), introspection.Config{
+		Endpoint: e.URL + "/introspect", Audience: fixtureAudience, ClientID: "orders-api", ClientSecret: "wrong-secret",
+	})
+	if err == nil || errors.Is(err, verifier.ErrUnavailable) || strings.Contains(err.Error(), "wrong-secret") {
+		t.Fatalf("New() error = %v, want a configuration error without the secret", err)
+	}
+}
+
+// TestIntrospectionBurstIsBounded stops a burst of distinct tokens from
+// opening hundreds of connections to the issuer: at most the default 64
+// calls are in flight at once.
+func TestIntrospectionBurstIsBounded(t *testing.T) {
+	s := newIntrospectionSetup(t)
+	var inFlight, most atomic.Int64
+	arrived, release := make(chan struct{}, 300), make(chan struct{})
+	s.e.answer(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		arrived <- struct{}{}
+		<-release
+		inFlight.Add(-1)
+		body(200, `{"active":false}`)(w, r)
+	})
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Go(func() { s.in.Verify(t.Context(), fmt.Sprintf("burst-%d", i)) })
+	}
+	for range 64 {
+		<-arrived
+	}
+	close(release)
+	wg.Wait()
+	if m := most.Load(); m != 64 {
+		t.Errorf("at most %d calls in flight, want 64", m)
 	}
 }
