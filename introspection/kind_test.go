@@ -57,9 +57,9 @@ func TestSenderConstrainedTokenRefusedAsBearer(t *testing.T) {
 		body string
 		want error
 	}{
-		{"RFC 9449 §6.2 cnf jkt", act(`"token_type":"Bearer","cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}`), verifier.ErrSenderConstrained},
-		{"RFC 9449 §6.2 token_type DPoP with cnf", act(`"token_type":"DPoP","cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}`), verifier.ErrSenderConstrained},
-		{"RFC 8705 §3 cnf x5t#S256", act(`"cnf":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}`), verifier.ErrSenderConstrained},
+		{"RFC 9449 §7.2: a DPoP-bound token (cnf jkt, §6.2) as bearer", act(`"token_type":"Bearer","cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}`), verifier.ErrSenderConstrained},
+		{"RFC 9449 §7.2: token_type DPoP (§6.2) as bearer", act(`"token_type":"DPoP","cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}`), verifier.ErrSenderConstrained},
+		{"RFC 8705 §3: a certificate-bound token (cnf x5t#S256) as bearer", act(`"cnf":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}`), verifier.ErrSenderConstrained},
 		{"cnf null is no binding", act(`"token_type":"Bearer","cnf":null`), nil},
 	}
 	for _, tt := range tests {

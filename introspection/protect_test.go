@@ -34,14 +34,16 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // it.
 func TestBreakerSparesFailingEndpoint(t *testing.T) {
 	f := &flaky{}
-	f.down.Store(true)
 	e := newEndpoint(t, f.ServeHTTP)
 	clock := newClock()
 	in := newIntrospector(t, e, clock, introspection.Config{CacheSize: 10, MaxFailureBackoff: 8 * time.Second})
+	verify(t, in, "cached-token", nil)
+	f.down.Store(true)
 
 	verify(t, in, "steady-token", verifier.ErrUnavailable) // fails: no pause yet
 	verify(t, in, "steady-token", verifier.ErrUnavailable) // the probe fails: a pause of 1s
-	calls := int64(2)
+	verify(t, in, "cached-token", nil)                     // answered from the cache throughout
+	calls := int64(3)
 	wantCalls(t, e, calls)
 	// A steady load on one token and on new ones: one call per pause,
 	// whatever the load.
