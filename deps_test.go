@@ -27,10 +27,10 @@ var rules = map[string]rule{
 	"scopes":              {},
 	"internal/netpolicy":  {}, // standard library only; every package may import it (below)
 	"internal/claimset":   {tokengate: []string{"scopes"}},
-	"internal/discovery":  {thirdParty: []string{"github.com/coreos/go-oidc/v3"}},
+	"internal/discovery":  {},
 	"jwkscache":           {thirdParty: []string{"github.com/MicahParks/jwkset", "github.com/golang-jwt/jwt/v5", "golang.org/x/sync"}},
 	"verifier":            {tokengate: []string{"", "scopes", "jwkscache", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
-	"introspection":       {tokengate: []string{"", "verifier", "scopes", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
+	"introspection":       {tokengate: []string{"", "scopes", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
 	"internal/bearer":     {tokengate: []string{"", "scopes"}},
 	"middleware":          {tokengate: []string{"", "scopes", "internal/bearer"}},
 	"middleware/grpcauth": {tokengate: []string{"", "scopes", "internal/bearer"}, thirdParty: []string{"google.golang.org/grpc"}},
@@ -143,6 +143,13 @@ func TestTransitiveEdges(t *testing.T) {
 		{"middleware", "github.com/golang-jwt/", "the shared contract costs nothing: middleware links no JWT library"},
 		{"middleware", "github.com/go-jose/", "the shared contract costs nothing"},
 		{"middleware/grpcauth", "github.com/golang-jwt/", "the shared contract costs nothing: gRPC users who introspect link no JWT library"},
+		// A service that only introspects (middleware + introspection) links
+		// no JWT or JOSE library (the one-shape issue, point 4).
+		{"introspection", "github.com/golang-jwt/", "an introspection-only service links no JWT library"},
+		{"introspection", "github.com/MicahParks/", "an introspection-only service links no JWK library"},
+		{"introspection", "github.com/go-jose/", "an introspection-only service links no JOSE library"},
+		{"introspection", "github.com/coreos/go-oidc", "discovery is the standard library's"},
+		{"introspection", module + "/verifier", "introspection builds on the root contract, not the JWT verifier"},
 		{"", "github.com/golang-jwt/", "the root contract package links no third-party module"},
 		{"", "github.com/MicahParks/", "the root contract package links no third-party module"},
 		{"", "github.com/coreos/", "the root contract package links no third-party module"},

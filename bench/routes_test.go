@@ -117,8 +117,8 @@ func TestIntrospectionCacheHitsAndMisses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			calls.Store(0)
 			in := newIntrospector(t, f, srv.URL, tt.cacheSize, audience)
+			calls.Store(0) // after New's credential check
 			for range 3 {
 				c, err := in.Verify(t.Context(), opaqueToken)
 				if err != nil || c.Subject != subject {

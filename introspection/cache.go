@@ -6,7 +6,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
-	"github.com/tokengate/tokengate/verifier"
+	"github.com/tokengate/tokengate"
 )
 
 // key identifies a token in the caches: its SHA-256, so that no cache
@@ -25,8 +25,8 @@ func keyOf(token string) key {
 
 // entry is a cached result, good until the instant until.
 type entry struct {
-	claims *verifier.Claims // an active token's claims; never handed out, only copies
-	err    error            // a final refusal
+	claims *tokengate.Claims // an active token's claims; never handed out, only copies
+	err    error             // a final refusal
 	until  time.Time
 }
 
@@ -60,33 +60,35 @@ func newResults(cfg *Config) (*results, error) {
 	return r, nil
 }
 
-// get returns the live entry for k, if any. A dead entry is removed.
-func (r *results) get(k key, now time.Time) (entry, bool) {
-	if e, ok := lookup(r.active, k, now); ok {
-		return e, true
+// get returns the live entry for k, if any, and whether k is known: a
+// token whose active result is cached, live or dead. A dead active entry
+// is kept until a fresh result replaces it or the LRU drops it, so that
+// the re-check of a token seen active is not counted as a new token.
+func (r *results) get(k key, now time.Time) (e entry, ok, known bool) {
+	if r.active != nil {
+		if e, found := r.active.Get(k); found {
+			if now.Before(e.until) {
+				return e, true, true
+			}
+			known = true
+		}
 	}
-	return lookup(r.refused, k, now)
-}
-
-func lookup(c *lru.Cache[key, entry], k key, now time.Time) (entry, bool) {
-	if c == nil {
-		return entry{}, false
+	if r.refused != nil {
+		if e, found := r.refused.Get(k); found {
+			if now.Before(e.until) {
+				return e, true, known
+			}
+			r.refused.Remove(k)
+		}
 	}
-	e, ok := c.Get(k)
-	if !ok {
-		return entry{}, false
-	}
-	if !now.Before(e.until) {
-		c.Remove(k)
-		return entry{}, false
-	}
-	return e, true
+	return entry{}, false, known
 }
 
 // put caches v, a fresh result for k obtained at now. An active token is
 // kept min(exp - now, maxTTL), so that it is never served from the cache
-// once its "exp" has passed; a final refusal is kept negativeTTL; server
-// faults and "not valid yet" are not kept.
+// once its "exp" has passed; a final refusal is kept negativeTTL and ends
+// the token's being known; server faults and "not valid yet" are not
+// kept.
 func (r *results) put(k key, v verdict, now time.Time) {
 	switch {
 	case v.claims != nil && r.active != nil:
@@ -97,8 +99,13 @@ func (r *results) put(k key, v verdict, now time.Time) {
 		if until.After(now) {
 			r.active.Add(k, entry{claims: v.claims, until: until})
 		}
-	case v.err != nil && v.final && r.refused != nil:
-		r.refused.Add(k, entry{err: v.err, until: now.Add(r.negativeTTL)})
+	case v.err != nil && v.final:
+		if r.active != nil {
+			r.active.Remove(k) // refused now: no longer a token seen active
+		}
+		if r.refused != nil {
+			r.refused.Add(k, entry{err: v.err, until: now.Add(r.negativeTTL)})
+		}
 	}
 }
 

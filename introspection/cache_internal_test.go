@@ -14,13 +14,13 @@ func TestCacheHoldsNoToken(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		if r.PostForm.Get("token") == "good-token" {
-			io.WriteString(w, `{"active":true}`)
+			io.WriteString(w, `{"active":true,"token_type":"Bearer"}`)
 			return
 		}
 		io.WriteString(w, `{"active":false}`)
 	}))
 	defer srv.Close()
-	in, err := New(t.Context(), Config{Endpoint: srv.URL, ClientID: "api", ClientSecret: "secret", CacheSize: 4})
+	in, err := New(t.Context(), Config{Endpoint: srv.URL, ClientID: "api", ClientSecret: "secret", AnyAudience: true, CacheSize: 4})
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
 	}

@@ -49,6 +49,26 @@ func TestCacheActiveResult(t *testing.T) {
 	wantCalls(t, e, 2)
 }
 
+// TestCachedClaimsAreCopies stops one handler from corrupting the claims
+// every later request gets: writing into the Scopes, Audience or Raw of
+// returned claims, whether they came from the call or from the cache,
+// leaves the next cache hit intact.
+func TestCachedClaimsAreCopies(t *testing.T) {
+	body := activeBody(time.Hour)
+	e := newEndpoint(t, reply(body))
+	in := newIntrospector(t, e, newClock(), introspection.Config{CacheSize: 10})
+	for range 2 { // the first from the call, the second from the cache
+		c := verify(t, in, "token-a", nil)
+		c.Scopes[0], c.Audience[0] = "admin", "https://evil.test"
+		c.Raw[len(c.Raw)-2] = 'X'
+		got := verify(t, in, "token-a", nil)
+		if got.Scopes[0] != "orders:read" || got.Audience[0] != testAudience || string(got.Raw) != body {
+			t.Fatalf("next cache hit: Scopes %q, Audience %q, Raw %s: a caller's write reached the cache", got.Scopes, got.Audience, got.Raw)
+		}
+	}
+	wantCalls(t, e, 1)
+}
+
 func TestCacheDisabledWithZeroSize(t *testing.T) {
 	e := newEndpoint(t, reply(activeBody(time.Hour)))
 	in := newIntrospector(t, e, newClock(), introspection.Config{})
@@ -113,7 +133,7 @@ func TestCacheExpiredEntryRefused(t *testing.T) {
 
 func TestCacheDefaultMaxCacheTTLIsFiveMinutes(t *testing.T) {
 	clock := newClock()
-	e := newEndpoint(t, reply(`{"active":true}`)) // no exp: MaxCacheTTL alone
+	e := newEndpoint(t, reply(`{"active":true,"aud":"https://api.test"}`)) // no exp: MaxCacheTTL alone
 	in := newIntrospector(t, e, clock, introspection.Config{CacheSize: 10})
 	verify(t, in, "token-a", nil)
 	clock.Advance(5*time.Minute - time.Second)
@@ -146,16 +166,19 @@ func TestNegativeCacheKeepsFinalRefusalsOnly(t *testing.T) {
 		cached bool
 	}{
 		{"refresh token", `{"active":true,"token_type":"refresh_token"}`, verifier.ErrNotAccessToken, true},
-		{"expired", fmt.Sprintf(`{"active":true,"exp":%d}`, at(-time.Hour)), verifier.ErrTokenExpired, true},
-		{"wrong audience", `{"active":true,"aud":"https://other.test"}`, verifier.ErrInvalidToken, true},
-		{"not valid yet may become valid", fmt.Sprintf(`{"active":true,"nbf":%d}`, at(time.Hour)), verifier.ErrInvalidToken, false},
+		{"expired", fmt.Sprintf(`{"active":true,"aud":"https://api.test","exp":%d}`, at(-time.Hour)), verifier.ErrTokenExpired, true},
+		{"wrong audience", `{"active":true,"token_type":"Bearer","aud":"https://other.test"}`, verifier.ErrWrongAudience, true},
+		{"untyped, not for this audience", `{"active":true,"aud":"https://other.test"}`, verifier.ErrNotAccessToken, true},
+		{"not valid yet may become valid", fmt.Sprintf(`{"active":true,"aud":"https://api.test","nbf":%d}`, at(time.Hour)), verifier.ErrNotYetValid, false},
 		{"faulty server", `{"active":"yes"}`, verifier.ErrUnavailable, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			clock := newClock()
 			e := newEndpoint(t, reply(tt.body))
-			in := newIntrospector(t, e, newClock(), introspection.Config{CacheSize: 10, Audience: "https://api.test"})
+			in := newIntrospector(t, e, clock, introspection.Config{CacheSize: 10, Audience: "https://api.test"})
 			verify(t, in, "token-a", tt.want)
+			clock.Advance(time.Second) // past the breaker's pause after the faulty server
 			verify(t, in, "token-a", tt.want)
 			want := int64(2)
 			if tt.cached {
@@ -192,7 +215,8 @@ func TestJunkSprayDoesNotEvictActiveTokens(t *testing.T) {
 		}
 		reply(inactiveBody)(w, r)
 	})
-	in := newIntrospector(t, e, newClock(), introspection.Config{CacheSize: 4})
+	// No bound on new tokens here: this is about the caches alone.
+	in := newIntrospector(t, e, newClock(), introspection.Config{CacheSize: 4, NewTokenRate: -1})
 	verify(t, in, "good", nil)
 	for n := range 200 {
 		verify(t, in, fmt.Sprintf("junk%d", n), verifier.ErrInvalidToken)
@@ -208,9 +232,11 @@ func TestJunkSprayDoesNotEvictActiveTokens(t *testing.T) {
 func TestCacheFaultsNotCached(t *testing.T) {
 	srv := &switchable{body: "oops"}
 	e := newEndpoint(t, srv.ServeHTTP)
-	in := newIntrospector(t, e, newClock(), introspection.Config{CacheSize: 10})
+	clock := newClock()
+	in := newIntrospector(t, e, clock, introspection.Config{CacheSize: 10})
 	verify(t, in, "token-a", verifier.ErrUnavailable)
 	srv.set(activeBody(time.Hour))
+	clock.Advance(time.Second) // the breaker's default pause
 	verify(t, in, "token-a", nil)
 	verify(t, in, "token-a", nil)
 	wantCalls(t, e, 2)

@@ -1,15 +1,10 @@
 package introspection
 
 import (
-	"context"
-	"errors"
-	"fmt"
+	"crypto"
+	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/tokengate/tokengate/internal/discovery"
-	"github.com/tokengate/tokengate/internal/netpolicy"
-	"github.com/tokengate/tokengate/verifier"
 )
 
 // Config configures an [Introspector]. It is passed by value and checked
@@ -27,22 +22,61 @@ type Config struct {
 	// "iss" is accepted.
 	Issuer string
 
-	// ClientID and ClientSecret are this resource server's credentials at
-	// the introspection endpoint (RFC 7662 §2.1). Both required.
-	ClientID     string
+	// ClientID is this resource server's client identifier at the
+	// endpoint (RFC 7662 §2.1). Required, except with AuthMethod "none",
+	// where it is sent as the client_id parameter when set.
+	ClientID string
+
+	// ClientSecret is the client's secret, for AuthMethod
+	// "client_secret_basic" and "client_secret_post", where it is
+	// required; it must be empty for the other methods.
 	ClientSecret string
 
-	// AuthMethod is how the credentials are sent: "client_secret_basic"
-	// (HTTP Basic, RFC 6749 §2.3.1) or "client_secret_post" (form
-	// parameters). Default "client_secret_basic".
+	// AuthMethod is how the client authenticates to the endpoint, by its
+	// RFC 8414 §2 token_endpoint_auth_methods_supported name:
+	//
+	//   - "client_secret_basic": HTTP Basic (RFC 6749 §2.3.1), the default;
+	//   - "client_secret_post": client_id and client_secret form parameters;
+	//   - "private_key_jwt": a JWT signed with PrivateKey (RFC 7523 §2.2,
+	//     RFC 7521 §4.2), as ZITADEL and Okta ask of APIs;
+	//   - "none": no client authentication, for an endpoint that needs
+	//     none (ORY Hydra's admin port on a private network). It must be
+	//     set explicitly.
 	AuthMethod string
 
-	// Audience, when set, must be one of the response's "aud" values (a
-	// string or an array). Default: the audience is not checked.
+	// PrivateKey signs the client assertions of AuthMethod
+	// "private_key_jwt", where it is required: an *rsa.PrivateKey (2048
+	// bits or more, RS256), an *ecdsa.PrivateKey (P-256, P-384 or P-521:
+	// ES256, ES384, ES512) or an ed25519.PrivateKey (EdDSA). It must be nil
+	// for the other methods.
+	PrivateKey crypto.Signer
+
+	// PrivateKeyID is the "kid" header of the client assertions, naming
+	// PrivateKey's public key as registered at the authorization server.
+	// Default: no "kid".
+	PrivateKeyID string
+
+	// AssertionAudience is the "aud" of the client assertions. Default:
+	// Issuer when set (as draft-ietf-oauth-rfc7523bis asks), else
+	// Endpoint.
+	AssertionAudience string
+
+	// Audience is the identifier of this API: an active token's "aud" (a
+	// string or an array) must contain it, and a response that names no
+	// token type counts as an access token only if it does (see the
+	// package documentation). Required unless AnyAudience is set: an
+	// unchecked audience is what lets a refresh token, or a token for
+	// another API, through.
 	Audience string
 
+	// AnyAudience waives the audience check, for an authorization server
+	// whose access tokens carry no audience. A response must then say
+	// that it is an access token ("token_type" or "token_use"). It must
+	// not be set together with Audience. Default false.
+	AnyAudience bool
+
 	// AllowInsecureHTTP allows a plain-http Endpoint or Issuer on hosts
-	// other than loopback. Default false. The client secret and every
+	// other than loopback. Default false. The client credentials and every
 	// token would cross the network in clear text.
 	AllowInsecureHTTP bool
 
@@ -70,6 +104,44 @@ type Config struct {
 	// context says. Default 10s.
 	Timeout time.Duration
 
+	// MaxConcurrentCalls bounds the calls to the endpoint in flight at
+	// once. Default 64. A call over the bound waits up to MaxQueueWait for
+	// a slot, then Verify answers verifier.ErrUnavailable. Negative is an
+	// error.
+	MaxConcurrentCalls int
+
+	// MaxQueueWait is how long a call waits for one of the
+	// MaxConcurrentCalls slots, on the real clock. Default 1s. Negative is
+	// an error.
+	MaxQueueWait time.Duration
+
+	// NewTokenRate bounds the calls per second for tokens this
+	// Introspector has not seen active, with bursts of as many: tokens
+	// neither cached nor held in the active cache as an expired entry. A
+	// call over the bound is not made: Verify answers
+	// verifier.ErrUnavailable, so a spray of junk tokens costs the
+	// authorization server at most NewTokenRate calls a second, while the
+	// re-checks of tokens seen active are not counted. Measured on Now.
+	// Default 100 when CacheSize is set; with CacheSize 0 nothing tells a
+	// known token from a new one, every call would count, and the default
+	// is no bound. Negative removes the bound.
+	NewTokenRate int
+
+	// FailureBackoff protects a failing endpoint. After a failed call (a
+	// 5xx, a timeout, a refused connection, a faulty answer) one probe
+	// call at a time is let through and every other Verify that needs a
+	// call answers verifier.ErrUnavailable without calling. After a second
+	// failure in a row no call is made for FailureBackoff, then one probe
+	// again; each further failure doubles the pause, up to
+	// MaxFailureBackoff; an answer ends it. So a lone failure costs no one
+	// a pause, and an endpoint that is down gets one call per pause.
+	// Measured on Now. Default 1s.
+	FailureBackoff time.Duration
+
+	// MaxFailureBackoff caps FailureBackoff's growth. Default 30s, and at
+	// least FailureBackoff.
+	MaxFailureBackoff time.Duration
+
 	// MaxBodyBytes caps an introspection response body. Default 1 MiB.
 	MaxBodyBytes int64
 
@@ -78,136 +150,23 @@ type Config struct {
 	MaxTokenBytes int
 
 	// Leeway is the clock skew tolerated when checking "exp" and "nbf".
-	// Default 30s (as the JWT verifier's); at most 5m.
+	// Default (zero) 30s, as the JWT verifier's; at most 5m;
+	// tokengate.NoLeeway for none.
 	Leeway time.Duration
 
 	// HTTPClient makes the calls to the endpoint and the discovery fetch.
 	// Default: a client whose Timeout is Timeout. Redirects are never
 	// followed, whatever the client's CheckRedirect (New uses a shallow
-	// copy): following one would send the token and the client secret to
-	// another address.
+	// copy): following one would send the token and the client
+	// credentials to another address.
 	HTTPClient *http.Client
+
+	// Logger receives the events an operator acts on, never a token: the
+	// endpoint failing and answering again, and answers that say our
+	// request is malformed. There is at most one line per failure
+	// interval, never one per request. Default slog.Default().
+	Logger *slog.Logger
 
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-}
-
-const (
-	authBasic = "client_secret_basic"
-	authPost  = "client_secret_post"
-
-	defaultMaxCacheTTL      = 5 * time.Minute
-	defaultNegativeCacheTTL = 10 * time.Second
-	defaultTimeout          = 10 * time.Second
-	defaultMaxBodyBytes     = 1 << 20
-	defaultMaxTokenBytes    = 8192
-	defaultLeeway           = 30 * time.Second
-	maxLeeway               = 5 * time.Minute
-)
-
-// setDefaults checks c and fills in its defaults. It does not touch the
-// network.
-func (c *Config) setDefaults() error {
-	switch {
-	case c.ClientID == "":
-		return errors.New("introspection: Config.ClientID is required")
-	case c.ClientSecret == "":
-		return errors.New("introspection: Config.ClientSecret is required")
-	case c.Endpoint == "" && c.Issuer == "":
-		return errors.New("introspection: Config.Endpoint or Config.Issuer is required")
-	}
-	switch c.AuthMethod {
-	case "":
-		c.AuthMethod = authBasic
-	case authBasic, authPost:
-	default:
-		return fmt.Errorf("introspection: Config.AuthMethod %q must be %q or %q", c.AuthMethod, authBasic, authPost)
-	}
-	if err := c.checkURLs(); err != nil {
-		return err
-	}
-	if err := c.setLimits(); err != nil {
-		return err
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	c.HTTPClient = noRedirects(c.HTTPClient, c.Timeout)
-	return nil
-}
-
-func (c *Config) checkURLs() error {
-	if c.Endpoint != "" {
-		if err := netpolicy.CheckURL("Config.Endpoint", c.Endpoint, c.AllowInsecureHTTP); err != nil {
-			return fmt.Errorf("introspection: %w", err)
-		}
-	}
-	if c.Issuer != "" {
-		if err := netpolicy.CheckURL("Config.Issuer", c.Issuer, c.AllowInsecureHTTP); err != nil {
-			return fmt.Errorf("introspection: %w", err)
-		}
-	}
-	return nil
-}
-
-// setLimits checks the sizes and durations: negative is an error, zero
-// takes the default.
-func (c *Config) setLimits() error {
-	switch {
-	case c.CacheSize < 0:
-		return errors.New("introspection: Config.CacheSize must not be negative")
-	case c.MaxCacheTTL < 0, c.NegativeCacheTTL < 0, c.Timeout < 0:
-		return errors.New("introspection: Config.MaxCacheTTL, NegativeCacheTTL and Timeout must not be negative")
-	case c.MaxBodyBytes < 0, c.MaxTokenBytes < 0:
-		return errors.New("introspection: Config.MaxBodyBytes and MaxTokenBytes must not be negative")
-	case c.Leeway < 0 || c.Leeway > maxLeeway:
-		return fmt.Errorf("introspection: Config.Leeway %v must be between 0 and %v", c.Leeway, maxLeeway)
-	}
-	if c.NegativeCacheSize == 0 {
-		c.NegativeCacheSize = c.CacheSize
-	}
-	setDefault(&c.MaxCacheTTL, defaultMaxCacheTTL)
-	setDefault(&c.NegativeCacheTTL, defaultNegativeCacheTTL)
-	setDefault(&c.Timeout, defaultTimeout)
-	setDefault(&c.MaxBodyBytes, defaultMaxBodyBytes)
-	setDefault(&c.MaxTokenBytes, defaultMaxTokenBytes)
-	setDefault(&c.Leeway, defaultLeeway)
-	return nil
-}
-
-func setDefault[T time.Duration | int | int64](v *T, def T) {
-	if *v == 0 {
-		*v = def
-	}
-}
-
-// noRedirects returns a shallow copy of client (or a new client with the
-// given timeout) that returns a redirect response instead of following it.
-func noRedirects(client *http.Client, timeout time.Duration) *http.Client {
-	var c http.Client
-	if client != nil {
-		c = *client
-	} else {
-		c.Timeout = timeout
-	}
-	c.CheckRedirect = func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}
-	return &c
-}
-
-// discoverEndpoint fills c.Endpoint from the issuer's metadata.
-func (c *Config) discoverEndpoint(ctx context.Context) error {
-	md, err := discovery.Fetch(ctx, c.Issuer, c.HTTPClient)
-	if err != nil {
-		return fmt.Errorf("introspection: finding the introspection endpoint of %q: %w: %w", c.Issuer, verifier.ErrUnavailable, err)
-	}
-	if md.IntrospectionEndpoint == "" {
-		return fmt.Errorf("introspection: the metadata of %q has no introspection_endpoint (RFC 8414 §2); set Config.Endpoint", c.Issuer)
-	}
-	if err := netpolicy.CheckURL("introspection_endpoint", md.IntrospectionEndpoint, c.AllowInsecureHTTP); err != nil {
-		return fmt.Errorf("introspection: metadata of %q: %w", c.Issuer, err)
-	}
-	c.Endpoint = md.IntrospectionEndpoint
-	return nil
 }

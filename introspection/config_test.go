@@ -1,11 +1,17 @@
 package introspection_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +24,15 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		Endpoint:     "https://issuer.test/introspect",
 		ClientID:     "api",
 		ClientSecret: "secret",
+		Audience:     testAudience,
+	}
+	weakRSA, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
 	}
 	tests := []struct {
 		name   string
@@ -27,7 +42,22 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"no client id", func(c *introspection.Config) { c.ClientID = "" }, "ClientID"},
 		{"no client secret", func(c *introspection.Config) { c.ClientSecret = "" }, "ClientSecret"},
 		{"neither endpoint nor issuer", func(c *introspection.Config) { c.Endpoint = "" }, "Endpoint or Config.Issuer"},
-		{"unknown auth method", func(c *introspection.Config) { c.AuthMethod = "private_key_jwt" }, "AuthMethod"},
+		{"unknown auth method", func(c *introspection.Config) { c.AuthMethod = "client_secret_jwt" }, "AuthMethod"},
+		{"no audience: refresh tokens would pass", func(c *introspection.Config) { c.Audience = "" }, "Audience is required"},
+		{"audience and AnyAudience both", func(c *introspection.Config) { c.AnyAudience = true }, "AnyAudience"},
+		{"none with a secret it would not send", func(c *introspection.Config) { c.AuthMethod = "none" }, "ClientSecret"},
+		{"private_key_jwt without a key", func(c *introspection.Config) { c.AuthMethod, c.ClientSecret = "private_key_jwt", "" }, "PrivateKey is required"},
+		{"private_key_jwt with a secret it would not send", func(c *introspection.Config) { c.AuthMethod, c.PrivateKey = "private_key_jwt", testKey(t) }, "ClientSecret"},
+		{"private_key_jwt without a client id", func(c *introspection.Config) {
+			c.AuthMethod, c.ClientSecret, c.ClientID, c.PrivateKey = "private_key_jwt", "", "", testKey(t)
+		}, "ClientID"},
+		{"private_key_jwt with a 1024-bit RSA key", func(c *introspection.Config) {
+			c.AuthMethod, c.ClientSecret, c.PrivateKey = "private_key_jwt", "", weakRSA
+		}, "1024-bit"},
+		{"private_key_jwt with a P-224 key", func(c *introspection.Config) {
+			c.AuthMethod, c.ClientSecret, c.PrivateKey = "private_key_jwt", "", p224
+		}, "P-224"},
+		{"a private key with client_secret_basic", func(c *introspection.Config) { c.PrivateKey = testKey(t) }, "PrivateKey"},
 		{"plain http endpoint on a remote host sends secrets in clear", func(c *introspection.Config) { c.Endpoint = "http://issuer.test/introspect" }, "Endpoint"},
 		{"plain http issuer on a remote host", func(c *introspection.Config) { c.Endpoint, c.Issuer = "", "http://issuer.test" }, "Issuer"},
 		{"relative endpoint", func(c *introspection.Config) { c.Endpoint = "/introspect" }, "Endpoint"},
@@ -38,6 +68,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"negative body cap", func(c *introspection.Config) { c.MaxBodyBytes = -1 }, "MaxBodyBytes"},
 		{"negative token cap", func(c *introspection.Config) { c.MaxTokenBytes = -1 }, "MaxTokenBytes"},
 		{"negative leeway", func(c *introspection.Config) { c.Leeway = -time.Second }, "Leeway"},
+		{"negative concurrency bound", func(c *introspection.Config) { c.MaxConcurrentCalls = -1 }, "MaxConcurrentCalls"},
+		{"negative queue wait", func(c *introspection.Config) { c.MaxQueueWait = -time.Second }, "MaxQueueWait"},
+		{"negative failure backoff", func(c *introspection.Config) { c.FailureBackoff = -time.Second }, "FailureBackoff"},
 		{"leeway over five minutes", func(c *introspection.Config) { c.Leeway = time.Hour }, "Leeway"},
 	}
 	for _, tt := range tests {
@@ -56,6 +89,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 }
 
+// TestNewAcceptsConfig also checks that New's credential check does not
+// fail New when the endpoint cannot be reached: the client's transport
+// fails every call, and counts them.
 func TestNewAcceptsConfig(t *testing.T) {
 	tests := []struct {
 		name string
@@ -67,11 +103,27 @@ func TestNewAcceptsConfig(t *testing.T) {
 		{"http allowed explicitly", introspection.Config{Endpoint: "http://issuer.test/introspect", AllowInsecureHTTP: true}},
 		{"client_secret_post", introspection.Config{Endpoint: "https://issuer.test/introspect", AuthMethod: "client_secret_post"}},
 		{"negative cache disabled", introspection.Config{Endpoint: "https://issuer.test/introspect", CacheSize: 10, NegativeCacheSize: -1}},
+		{"audience waived explicitly", introspection.Config{Endpoint: "https://issuer.test/introspect", AnyAudience: true}},
+		{"no client authentication, explicitly", introspection.Config{Endpoint: "https://issuer.test/introspect", AuthMethod: "none"}},
+		{"private_key_jwt", introspection.Config{Endpoint: "https://issuer.test/introspect", AuthMethod: "private_key_jwt", PrivateKey: testKey(t)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
-			cfg.ClientID, cfg.ClientSecret = "api", "secret"
+			switch cfg.AuthMethod {
+			case "", "client_secret_basic", "client_secret_post":
+				cfg.ClientID, cfg.ClientSecret = "api", "secret"
+			case "private_key_jwt":
+				cfg.ClientID = "api"
+			}
+			if !cfg.AnyAudience {
+				cfg.Audience = testAudience
+			}
+			var calls atomic.Int64
+			cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+				calls.Add(1)
+				return nil, errors.New("network down")
+			})}
 			in, err := introspection.New(t.Context(), cfg)
 			if err != nil {
 				t.Fatalf("New() error = %v, want nil", err)
@@ -79,9 +131,16 @@ func TestNewAcceptsConfig(t *testing.T) {
 			if err := in.Close(); err != nil {
 				t.Errorf("Close() error = %v", err)
 			}
+			if n := calls.Load(); n != 1 {
+				t.Errorf("New() made %d calls, want 1 (the credential check)", n)
+			}
 		})
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // newIssuer serves a discovery document at
 // /.well-known/openid-configuration whose issuer is the server's own URL,
@@ -104,8 +163,8 @@ func newIssuer(t *testing.T, introspectionEndpoint string, introspect http.Handl
 }
 
 func TestNewDiscoversEndpoint(t *testing.T) {
-	srv := newIssuer(t, "{url}/introspect", reply(`{"active":true,"sub":"alice"}`))
-	in, err := introspection.New(t.Context(), introspection.Config{Issuer: srv.URL, ClientID: "api", ClientSecret: "secret"})
+	srv := newIssuer(t, "{url}/introspect", reply(`{"active":true,"sub":"alice","aud":"https://api.test"}`))
+	in, err := introspection.New(t.Context(), introspection.Config{Issuer: srv.URL, ClientID: "api", ClientSecret: "secret", Audience: testAudience})
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
 	}
@@ -134,7 +193,7 @@ func TestNewDiscoveryFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newIssuer(t, tt.endpoint, noop)
-			_, err := introspection.New(t.Context(), introspection.Config{Issuer: srv.URL, ClientID: "api", ClientSecret: "secret"})
+			_, err := introspection.New(t.Context(), introspection.Config{Issuer: srv.URL, ClientID: "api", ClientSecret: "secret", Audience: testAudience})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("New() error = %v, want one containing %q", err, tt.want)
 			}
@@ -146,7 +205,31 @@ func TestNewDiscoveryFailures(t *testing.T) {
 	t.Run("issuer unreachable", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		srv.Close()
-		_, err := introspection.New(t.Context(), introspection.Config{Issuer: srv.URL, ClientID: "api", ClientSecret: "secret"})
+		_, err := introspection.New(t.Context(), introspection.Config{Issuer: srv.URL, ClientID: "api", ClientSecret: "secret", Audience: testAudience})
 		wantErr(t, "New()", err, verifier.ErrUnavailable)
 	})
+}
+
+// TestNewIssuerMismatchIsConfigError: metadata naming another issuer
+// (RFC 8414 §3.3, OpenID Connect Discovery §4.3) will not mend on a
+// retry, so it is a configuration error naming the field, not
+// ErrUnavailable.
+func TestNewIssuerMismatchIsConfigError(t *testing.T) {
+	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
+		t.Run(path, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != path {
+					http.NotFound(w, r)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"issuer":"https://impostor.test","introspection_endpoint":"https://impostor.test/introspect"}`)
+			}))
+			defer srv.Close()
+			_, err := introspection.New(t.Context(), introspection.Config{Issuer: srv.URL, ClientID: "api", ClientSecret: "secret", Audience: testAudience})
+			if err == nil || errors.Is(err, verifier.ErrUnavailable) || !strings.Contains(err.Error(), "Config.Issuer") {
+				t.Fatalf("New() error = %v, want a configuration error naming Config.Issuer, not ErrUnavailable", err)
+			}
+		})
+	}
 }

@@ -47,6 +47,7 @@ func Example_errors() {
 		Issuer:       iss.URL,
 		ClientID:     issuertest.APIClientID,
 		ClientSecret: issuertest.APIClientSecret,
+		Audience:     iss.Audience(),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -71,11 +72,13 @@ func Example_errors() {
 	fmt.Println(classify(iss.AccessToken(issuertest.TokenRequest{Subject: "alice"})))
 	fmt.Println(classify("never-issued"))
 	fmt.Println(classify("bad token with spaces"))
+	fmt.Println(classify(iss.RefreshToken(issuertest.TokenRequest{Subject: "alice"})))
 	iss.SetFault(issuertest.EndpointIntrospect, issuertest.StatusFault(500))
 	fmt.Println(classify("any-token"))
 	// Output:
 	// ok
 	// 401: invalid token
 	// 401: invalid token
+	// 401: not an access token
 	// 503: try again later
 }

@@ -29,7 +29,8 @@ func hang(w http.ResponseWriter, r *http.Request) {
 
 // TestEndpointFaults checks that every endpoint fault is reported as
 // ErrUnavailable, never as an invalid token, and is not cached: the next
-// Verify of the same token calls again.
+// Verify of the same token, once the breaker's pause is over, calls
+// again.
 func TestEndpointFaults(t *testing.T) {
 	huge := `{"active":true,"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	tests := []struct {
@@ -43,6 +44,14 @@ func TestEndpointFaults(t *testing.T) {
 		{"unauthorized: our client credentials are wrong", status(http.StatusUnauthorized), introspection.Config{}, "credentials"},
 		{"forbidden: our client may not introspect", status(http.StatusForbidden), introspection.Config{}, "credentials"},
 		{"bad request", status(http.StatusBadRequest), introspection.Config{}, "status 400"},
+		{"bad request naming our request malformed", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid_request","error_description":"token_type_hint not understood"}`)
+		}, introspection.Config{}, `"error" "invalid_request", "error_description" "token_type_hint not understood"`},
+		{"unauthorized as a 400 invalid_client (RFC 6749 §5.2)", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid_client"}`)
+		}, introspection.Config{}, "credentials"},
 		{"html error page with 200", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, "<html>maintenance</html>")
@@ -59,10 +68,12 @@ func TestEndpointFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEndpoint(t, tt.handler)
-			in := newIntrospector(t, e, newClock(), tt.cfg)
+			clock := newClock()
+			in := newIntrospector(t, e, clock, tt.cfg)
 			for range 2 {
 				_, err := in.Verify(t.Context(), "opaque-token")
 				wantUnavailable(t, err, tt.msg)
+				clock.Advance(time.Second) // the breaker's default pause
 			}
 			wantCalls(t, e, 2)
 		})
@@ -85,7 +96,8 @@ func TestEndpointUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	in, err := introspection.New(t.Context(), introspection.Config{Endpoint: url, ClientID: "api", ClientSecret: "secret"})
+	logger, _ := testLogger(t)
+	in, err := introspection.New(t.Context(), introspection.Config{Endpoint: url, ClientID: "api", ClientSecret: "secret", Audience: testAudience, Logger: logger})
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
 	}

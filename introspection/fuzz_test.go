@@ -17,14 +17,16 @@ func FuzzInterpret(f *testing.F) {
 		`{"active":true}`, `{"active":false}`, `{"active":"true"}`, `{}`, `null`, `[]`, ``,
 		`{"active":true,"exp":1e400,"nbf":-1e400,"aud":[1]}`,
 		`{"active":true,"token_type":"refresh_token"}`,
+		`{"active":true,"token_use":"refresh_token","aud":["https://api.test"]}`,
+		`{"active":true,"token_use":1}`, `{"active":true,"cnf":{"jkt":"x"}}`, `{"active":true,"cnf":null}`,
 		`{"active":true,"scope":"a b","scp":["c"],"aud":["x","y"],"iss":"https://issuer.test"}`,
 	} {
 		f.Add([]byte(seed))
 	}
-	in := &Introspector{cfg: Config{Leeway: 30 * time.Second, Issuer: "https://issuer.test"}}
+	in := &Introspector{cfg: Config{Leeway: 30 * time.Second, Issuer: "https://issuer.test", Audience: "https://api.test"}}
 	now := time.Unix(1_700_000_000, 0)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		v := in.interpret(body, now)
+		v := in.interpret(body, now, quoter{token: "fuzz-token"})
 		switch {
 		case (v.claims == nil) == (v.err == nil):
 			t.Fatalf("interpret(%q) = claims %v, error %v: want exactly one", body, v.claims, v.err)
@@ -32,6 +34,8 @@ func FuzzInterpret(f *testing.F) {
 			t.Fatalf("interpret(%q) error = %v: neither ErrInvalidToken nor ErrUnavailable", body, v.err)
 		case v.final && errors.Is(v.err, verifier.ErrUnavailable):
 			t.Fatalf("interpret(%q) marks a server fault as cacheable", body)
+		case v.trips && !errors.Is(v.err, verifier.ErrUnavailable):
+			t.Fatalf("interpret(%q) lets a refusal trip the breaker", body)
 		}
 	})
 }

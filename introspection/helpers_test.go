@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,6 +30,11 @@ func newClock() *issuertest.Clock { return issuertest.NewClock(epoch) }
 type endpoint struct {
 	*httptest.Server
 	calls atomic.Int64
+	// ready is set once New has returned. Until then the endpoint answers
+	// New's credential check as an inactive token, without counting it or
+	// running the test's handler, so that a handler that holds requests
+	// does not hold New.
+	ready atomic.Bool
 }
 
 // newEndpoint serves h, counting each request before it runs.
@@ -33,6 +42,10 @@ func newEndpoint(t testing.TB, h http.HandlerFunc) *endpoint {
 	t.Helper()
 	e := &endpoint{}
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !e.ready.Load() {
+			reply(inactiveBody)(w, r)
+			return
+		}
 		e.calls.Add(1)
 		h(w, r)
 	}))
@@ -57,25 +70,75 @@ func activeBody(exp time.Duration) string {
 
 const inactiveBody = `{"active":false}`
 
+// minimalActive is the least an endpoint can say for a token to be
+// accepted by an introspector for testAudience.
+const minimalActive = `{"active":true,"token_type":"Bearer","aud":"https://api.test"}`
+
+// testAudience is the audience of activeBody, and the default
+// Config.Audience of newIntrospector.
+const testAudience = "https://api.test"
+
 // newIntrospector builds an Introspector for e with test credentials, the
-// given clock and the rest of cfg, closed at the end of the test.
+// audience testAudience (unless cfg waives it), the given clock and the
+// rest of cfg, closed at the end of the test. Its log goes to the test.
 func newIntrospector(t testing.TB, e *endpoint, clock *issuertest.Clock, cfg introspection.Config) *introspection.Introspector {
 	t.Helper()
 	if cfg.Endpoint == "" {
 		cfg.Endpoint = e.URL + "/introspect"
 	}
-	if cfg.ClientID == "" {
+	if cfg.ClientID == "" && usesSecret(cfg.AuthMethod) {
 		cfg.ClientID, cfg.ClientSecret = "api", "api-secret"
+	}
+	if cfg.Audience == "" && !cfg.AnyAudience {
+		cfg.Audience = testAudience
 	}
 	if clock != nil {
 		cfg.Now = clock.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger, _ = testLogger(t)
+	}
+	e.ready.Store(false)
 	in, err := introspection.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
 	}
+	e.ready.Store(true)
 	t.Cleanup(func() { in.Close() })
 	return in
+}
+
+// usesSecret reports whether an AuthMethod sends a client secret.
+func usesSecret(method string) bool {
+	return method == "" || method == "client_secret_basic" || method == "client_secret_post"
+}
+
+// testLogger returns a logger that writes to t.Log, and the lines it
+// wrote.
+func testLogger(t testing.TB) (*slog.Logger, func() []string) {
+	w := &logLines{t: t}
+	return slog.New(slog.NewTextHandler(w, nil)), w.get
+}
+
+// logLines is an io.Writer of log lines that keeps them.
+type logLines struct {
+	t     testing.TB
+	mu    sync.Mutex // guards lines
+	lines []string
+}
+
+func (w *logLines) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lines = append(w.lines, string(p))
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+func (w *logLines) get() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.lines)
 }
 
 // wantErr checks that err wraps want, or is nil when want is nil.

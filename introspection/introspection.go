@@ -1,24 +1,32 @@
 package introspection
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/tokengate/tokengate/verifier"
+	"github.com/tokengate/tokengate"
 )
 
 // Introspector checks opaque or JWT access tokens by asking the
 // authorization server's introspection endpoint (RFC 7662), and caches the
-// answers. It implements [verifier.TokenVerifier] and is safe for
+// answers. It implements [tokengate.TokenVerifier] and is safe for
 // concurrent use. [Introspector.Close] releases it.
 type Introspector struct {
 	cfg     Config
+	signing signer // of the client assertions, for private_key_jwt
 	results *results
 	flights singleflight.Group // one call per token in flight, keyed by its SHA-256
+
+	breaker   *breaker
+	newTokens *bucket       // nil: no bound on calls for new tokens
+	slots     chan struct{} // one per call in flight, up to Config.MaxConcurrentCalls
+	malformed throttle      // of the "malformed request" log line
 
 	mu     sync.Mutex     // guards the closed-check-then-calls.Add step
 	closed atomic.Bool    // set once, under mu, by Close; read without it
@@ -30,16 +38,25 @@ type Introspector struct {
 	stop    context.CancelFunc
 }
 
-var _ verifier.TokenVerifier = (*Introspector)(nil)
+var _ tokengate.TokenVerifier = (*Introspector)(nil)
 
 // errClosed is returned by Verify after Close.
-var errClosed = fmt.Errorf("introspection: introspector closed: %w", verifier.ErrUnavailable)
+var errClosed = fmt.Errorf("introspection: introspector closed: %w", tokengate.ErrUnavailable)
 
-// New checks cfg and returns an Introspector. When cfg.Endpoint is empty
-// it finds the endpoint in cfg.Issuer's metadata (RFC 8414 §2
-// "introspection_endpoint"); ctx bounds only that fetch and is not kept.
-// A configuration error names the field; a failed metadata fetch wraps
-// verifier.ErrUnavailable, so the caller may retry.
+// New checks cfg and returns an Introspector. ctx bounds New's calls and
+// is not kept:
+//
+//  1. when cfg.Endpoint is empty, New finds the endpoint in cfg.Issuer's
+//     metadata (RFC 8414 §2 "introspection_endpoint"); a failed fetch
+//     wraps tokengate.ErrUnavailable, so the caller may retry, but
+//     metadata naming another issuer is a configuration error;
+//  2. New introspects a random string that is no token, to check the
+//     credentials: an endpoint that refuses them (401, 403 or
+//     "invalid_client") is a configuration error naming Config.ClientID
+//     and Config.AuthMethod. Any other outcome, an unreachable endpoint
+//     included, does not fail New.
+//
+// A configuration error names the field.
 func New(ctx context.Context, cfg Config) (*Introspector, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -49,12 +66,29 @@ func New(ctx context.Context, cfg Config) (*Introspector, error) {
 			return nil, err
 		}
 	}
+	if cfg.AssertionAudience == "" {
+		cfg.AssertionAudience = cmp.Or(cfg.Issuer, cfg.Endpoint)
+	}
 	res, err := newResults(&cfg)
 	if err != nil {
 		return nil, fmt.Errorf("introspection: %w", err)
 	}
 	closing, stop := context.WithCancel(context.Background())
-	return &Introspector{cfg: cfg, results: res, closing: closing, stop: stop}, nil
+	in := &Introspector{
+		cfg: cfg, results: res, closing: closing, stop: stop,
+		breaker:   &breaker{base: cfg.FailureBackoff, cap: cfg.MaxFailureBackoff, log: cfg.Logger, endpoint: cfg.Endpoint},
+		newTokens: newBucket(cfg.NewTokenRate, cfg.Now()),
+		slots:     make(chan struct{}, cfg.MaxConcurrentCalls),
+		malformed: throttle{every: cfg.MaxFailureBackoff},
+	}
+	if cfg.AuthMethod == authPrivateKeyJWT {
+		in.signing, _ = assertionMethod(cfg.PrivateKey) // checked by setDefaults
+	}
+	if err := in.checkCredentials(ctx); err != nil {
+		stop()
+		return nil, err
+	}
+	return in, nil
 }
 
 // Verify checks token and returns its claims, in this order:
@@ -63,17 +97,20 @@ func New(ctx context.Context, cfg Config) (*Introspector, error) {
 //     RFC 6750 §2.1 b64token is refused without a call;
 //  2. a live cached result is returned without a call;
 //  3. otherwise the endpoint is asked, once for all concurrent callers
-//     with the same token, under Config.Timeout. A caller whose ctx ends
-//     stops waiting; the call goes on for the others.
+//     with the same token, under Config.Timeout, within the bounds that
+//     protect it (the breaker, Config.NewTokenRate and
+//     Config.MaxConcurrentCalls). A caller whose ctx ends stops waiting;
+//     the call goes on for the others.
 //
-// A refusal wraps verifier.ErrInvalidToken (verifier.ErrTokenExpired,
-// verifier.ErrNotAccessToken where they apply). An endpoint fault wraps
-// verifier.ErrUnavailable and is never cached. See the package
+// A refusal wraps tokengate.ErrInvalidToken, and the finer sentinel where
+// one applies (tokengate.ErrTokenExpired, ErrNotYetValid, ErrWrongIssuer,
+// ErrWrongAudience, ErrNotAccessToken, ErrSenderConstrained). An endpoint
+// fault, or a call not made because of a bound, wraps
+// tokengate.ErrUnavailable and is never cached. See the package
 // documentation for the checks made on the response.
 //
-// The returned Claims are the caller's own copy, but their slices and Raw
-// are shared with the cache and must not be modified.
-func (i *Introspector) Verify(ctx context.Context, token string) (*verifier.Claims, error) {
+// The returned Claims, their slices and Raw are the caller's own copy.
+func (i *Introspector) Verify(ctx context.Context, token string) (*tokengate.Claims, error) {
 	if i.closed.Load() {
 		return nil, errClosed
 	}
@@ -81,7 +118,7 @@ func (i *Introspector) Verify(ctx context.Context, token string) (*verifier.Clai
 		return nil, err
 	}
 	k := keyOf(token)
-	if e, ok := i.results.get(k, i.cfg.Now()); ok {
+	if e, ok, _ := i.results.get(k, i.cfg.Now()); ok {
 		return handOut(e.claims, e.err)
 	}
 	return i.wait(ctx, k, token)
@@ -90,7 +127,7 @@ func (i *Introspector) Verify(ctx context.Context, token string) (*verifier.Clai
 // wait joins or starts the flight for k and waits for its result or for
 // ctx to end. It is apart from Verify so that the cache-hit path does not
 // pay for the closure.
-func (i *Introspector) wait(ctx context.Context, k key, token string) (*verifier.Claims, error) {
+func (i *Introspector) wait(ctx context.Context, k key, token string) (*tokengate.Claims, error) {
 	ch := i.flights.DoChan(string(k[:]), func() (any, error) {
 		c, err := i.introspect(ctx, k, token)
 		return c, err
@@ -100,25 +137,41 @@ func (i *Introspector) wait(ctx context.Context, k key, token string) (*verifier
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		return handOut(r.Val.(*verifier.Claims), nil)
+		return handOut(r.Val.(*tokengate.Claims), nil)
 	case <-ctx.Done():
-		return nil, fmt.Errorf("introspection: gave up waiting for the endpoint: %w: %w", verifier.ErrUnavailable, context.Cause(ctx))
+		return nil, fmt.Errorf("introspection: gave up waiting for the endpoint: %w: %w", tokengate.ErrUnavailable, context.Cause(ctx))
 	}
 }
 
-// handOut gives a caller its own shallow copy of shared claims.
-func handOut(c *verifier.Claims, err error) (*verifier.Claims, error) {
+// handOut gives a caller its own copy of shared claims, slices and Raw
+// included, so that a handler changing them cannot change what the cache
+// hands the next caller.
+func handOut(c *tokengate.Claims, err error) (*tokengate.Claims, error) {
 	if err != nil {
 		return nil, err
 	}
 	cp := *c
+	// One array holds both string lists; the full slice expressions keep
+	// an append to one from writing into the other.
+	na, ns := len(c.Audience), len(c.Scopes)
+	if na+ns > 0 {
+		both := append(append(make([]string, 0, na+ns), c.Audience...), c.Scopes...)
+		cp.Audience, cp.Scopes = both[:na:na], both[na:na+ns:na+ns]
+		if na == 0 {
+			cp.Audience = nil
+		}
+		if ns == 0 {
+			cp.Scopes = nil
+		}
+	}
+	cp.Raw = slices.Clone(c.Raw)
 	return &cp, nil
 }
 
 // introspect runs in the one flight for k. It keeps ctx's values but not
 // its cancellation, so that the first caller leaving does not fail the
 // callers who joined; the call is bounded by Config.Timeout and by Close.
-func (i *Introspector) introspect(ctx context.Context, k key, token string) (*verifier.Claims, error) {
+func (i *Introspector) introspect(ctx context.Context, k key, token string) (*tokengate.Claims, error) {
 	i.mu.Lock()
 	if i.closed.Load() {
 		i.mu.Unlock()
@@ -130,26 +183,63 @@ func (i *Introspector) introspect(ctx context.Context, k key, token string) (*ve
 
 	// A flight that ended between the caller's cache miss and this one
 	// may have left the answer.
-	if e, ok := i.results.get(k, i.cfg.Now()); ok {
+	e, ok, known := i.results.get(k, i.cfg.Now())
+	if ok {
 		return e.claims, e.err
 	}
+	v := i.guarded(ctx, token, known)
+	i.results.put(k, v, i.cfg.Now())
+	return v.claims, v.err
+}
+
+// guarded asks the endpoint within the bounds that protect it, in this
+// order, so that a call one bound stops costs nothing against the next:
+// the breaker; for a token not seen active (known false), the new-token
+// rate; the concurrency bound.
+func (i *Introspector) guarded(ctx context.Context, token string, known bool) (v verdict) {
+	t, err := i.breaker.enter(i.cfg.Now())
+	if err != nil {
+		return verdict{err: err}
+	}
+	o := notMade
+	defer func() { i.breaker.leave(t, o, v.err, i.cfg.Now()) }()
+	if !known && !i.newTokens.take(i.cfg.Now()) {
+		return verdict{err: i.errRate()}
+	}
+	if err := i.acquire(); err != nil {
+		return verdict{err: err}
+	}
+	defer i.release()
+
+	v = i.ask(ctx, token)
+	switch {
+	case i.closing.Err() != nil:
+		// Aborted by Close: says nothing about the endpoint.
+	case v.trips:
+		o = failed
+	default:
+		o = answered
+	}
+	return v
+}
+
+// ask makes the call and reads its answer.
+func (i *Introspector) ask(ctx context.Context, token string) verdict {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), i.cfg.Timeout)
 	defer cancel()
 	defer context.AfterFunc(i.closing, cancel)()
 
-	body, err := i.post(ctx, token)
-	if err != nil {
-		return nil, err
+	q := quoter{token: token}
+	body, v := i.call(ctx, token, q)
+	if v.err != nil {
+		return v
 	}
-	now := i.cfg.Now()
-	v := i.interpret(body, now)
-	i.results.put(k, v, now)
-	return v.claims, v.err
+	return i.interpret(body, i.cfg.Now(), q)
 }
 
 // Close aborts the calls in flight, waits for them to end and drops the
 // caches. Verify then fails with an error wrapping
-// verifier.ErrUnavailable. The Introspector starts no background
+// tokengate.ErrUnavailable. The Introspector starts no background
 // goroutine; after Close none of its calls is left running. Close is
 // idempotent and always returns nil.
 func (i *Introspector) Close() error {

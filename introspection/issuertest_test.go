@@ -1,9 +1,11 @@
 package introspection_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,8 +34,14 @@ func startIssuer(t *testing.T, opts ...issuertest.Option) (*issuertest.Server, *
 // resource server's credentials; cfg adds to that.
 func issuerIntrospector(t *testing.T, iss *issuertest.Server, now func() time.Time, cfg introspection.Config) *introspection.Introspector {
 	t.Helper()
-	cfg.Issuer, cfg.Audience, cfg.Now = iss.URL, iss.Audience(), now
-	if cfg.ClientID == "" {
+	cfg.Issuer, cfg.Now = iss.URL, now
+	if cfg.Audience == "" && !cfg.AnyAudience {
+		cfg.Audience = iss.Audience()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger, _ = testLogger(t)
+	}
+	if cfg.ClientID == "" && usesSecret(cfg.AuthMethod) {
 		cfg.ClientID, cfg.ClientSecret = issuertest.APIClientID, issuertest.APIClientSecret
 	}
 	in, err := introspection.New(t.Context(), cfg)
@@ -68,6 +76,7 @@ func checkAliceClaims(t *testing.T, iss *issuertest.Server, c *verifier.Claims) 
 func TestIssuerOpaqueAccessTokens(t *testing.T) {
 	iss, clock := startIssuer(t, issuertest.WithOpaqueAccessTokens())
 	in := issuerIntrospector(t, iss, clock.Now, introspection.Config{CacheSize: 10})
+	base := iss.Requests(issuertest.EndpointIntrospect) // New's credential check
 	tok := iss.AccessToken(issuertest.TokenRequest{Subject: issuertest.Alice, Scopes: []string{"orders:read", "orders:write"}})
 	if strings.Contains(tok, ".") {
 		t.Fatalf("issuer gave a JWT-shaped token %q, want an opaque one", tok)
@@ -75,7 +84,7 @@ func TestIssuerOpaqueAccessTokens(t *testing.T) {
 	checkAliceClaims(t, iss, verify(t, in, tok, nil))
 	verify(t, in, tok, nil)
 	verify(t, in, "unknown-opaque-token", verifier.ErrInvalidToken)
-	if n := iss.Requests(issuertest.EndpointIntrospect); n != 2 {
+	if n := iss.Requests(issuertest.EndpointIntrospect) - base; n != 2 {
 		t.Errorf("introspection requests = %d, want 2 (the second Verify is cached)", n)
 	}
 }
@@ -177,27 +186,43 @@ func codeFlow(t *testing.T, iss *issuertest.Server) *oauth2.Token {
 	return tok
 }
 
-func TestIssuerRejectsOurCredentials(t *testing.T) {
+// TestNewRejectsWrongCredentials: New checks the credentials once, so a
+// wrong secret is a configuration error naming ClientID and AuthMethod at
+// startup, not a 503 on every request for ever after.
+func TestNewRejectsWrongCredentials(t *testing.T) {
 	tests := []struct {
 		name       string
 		id, secret string
+		method     string
 	}{
-		{"wrong secret (401)", issuertest.APIClientID, "wrong"},
-		{"client not allowed to introspect (403)", issuertest.ServiceClientID, issuertest.ServiceClientSecret},
+		{"wrong secret (401)", issuertest.APIClientID, "wrong", "client_secret_basic"},
+		{"wrong secret sent as form parameters (401)", issuertest.APIClientID, "wrong", "client_secret_post"},
+		{"client not allowed to introspect (403)", issuertest.ServiceClientID, issuertest.ServiceClientSecret, "client_secret_basic"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			iss, clock := startIssuer(t)
-			in := issuerIntrospector(t, iss, clock.Now, introspection.Config{ClientID: tt.id, ClientSecret: tt.secret})
-			_, err := in.Verify(t.Context(), iss.AccessToken(issuertest.TokenRequest{}))
-			wantUnavailable(t, err, "credentials")
+			_, err := introspection.New(t.Context(), introspection.Config{
+				Issuer: iss.URL, Audience: iss.Audience(), Now: clock.Now,
+				ClientID: tt.id, ClientSecret: tt.secret, AuthMethod: tt.method,
+			})
+			switch {
+			case err == nil:
+				t.Fatal("New() error = nil, want the refused credentials")
+			case errors.Is(err, verifier.ErrUnavailable):
+				t.Errorf("New() error = %v: wrong credentials are a configuration error, not ErrUnavailable", err)
+			case !strings.Contains(err.Error(), "Config.ClientID "+strconv.Quote(tt.id)) || !strings.Contains(err.Error(), "Config.AuthMethod "+strconv.Quote(tt.method)):
+				t.Errorf("New() error = %q, want it to name Config.ClientID %q and Config.AuthMethod %q", err, tt.id, tt.method)
+			case strings.Contains(err.Error(), tt.secret):
+				t.Errorf("New() error = %q contains the secret", err)
+			}
 		})
 	}
 }
 
 func TestIssuerFaults(t *testing.T) {
 	iss, clock := startIssuer(t)
-	in := issuerIntrospector(t, iss, clock.Now, introspection.Config{CacheSize: 10, Timeout: 100 * time.Millisecond})
+	in := issuerIntrospector(t, iss, clock.Now, introspection.Config{CacheSize: 10, Timeout: 100 * time.Millisecond, MaxFailureBackoff: time.Second})
 	tok := iss.AccessToken(issuertest.TokenRequest{Subject: issuertest.Alice})
 	faults := []struct {
 		name  string
@@ -213,6 +238,7 @@ func TestIssuerFaults(t *testing.T) {
 			iss.SetFault(issuertest.EndpointIntrospect, f.fault)
 			_, err := in.Verify(t.Context(), tok)
 			wantUnavailable(t, err, f.msg)
+			clock.Advance(time.Second) // past the breaker's pause
 		})
 	}
 	iss.ClearFault(issuertest.EndpointIntrospect)
@@ -222,6 +248,7 @@ func TestIssuerFaults(t *testing.T) {
 func TestIssuerCoalescing(t *testing.T) {
 	iss, clock := startIssuer(t)
 	in := issuerIntrospector(t, iss, clock.Now, introspection.Config{CacheSize: 10})
+	base := iss.Requests(issuertest.EndpointIntrospect) // New's credential check
 	tok := iss.AccessToken(issuertest.TokenRequest{Subject: issuertest.Alice})
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -238,7 +265,7 @@ func TestIssuerCoalescing(t *testing.T) {
 			t.Fatalf("Verify() error = %v", err)
 		}
 	}
-	if n := iss.Requests(issuertest.EndpointIntrospect); n != 1 {
+	if n := iss.Requests(issuertest.EndpointIntrospect) - base; n != 1 {
 		t.Errorf("introspection requests = %d, want 1", n)
 	}
 }

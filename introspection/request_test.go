@@ -37,7 +37,7 @@ func recorder(t *testing.T) (http.HandlerFunc, func() seen) {
 		mu.Lock()
 		last = s
 		mu.Unlock()
-		reply(`{"active":true}`)(w, r)
+		reply(minimalActive)(w, r)
 	}
 	return h, func() seen {
 		mu.Lock()
@@ -137,7 +137,7 @@ func TestRefusedLocally(t *testing.T) {
 		{"non-ascii", "tökén"},
 		{"nul byte", "a\x00b"},
 	}
-	e := newEndpoint(t, reply(`{"active":true}`))
+	e := newEndpoint(t, reply(minimalActive))
 	in := newIntrospector(t, e, nil, introspection.Config{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

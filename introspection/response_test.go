@@ -14,6 +14,14 @@ import (
 // at formats a NumericDate d after the fake clock's epoch.
 func at(d time.Duration) int64 { return epoch.Add(d).Unix() }
 
+// act is an active response for testAudience with more members.
+func act(members string) string {
+	if members == "" {
+		return `{"active":true,"aud":"https://api.test"}`
+	}
+	return `{"active":true,"aud":"https://api.test",` + members + `}`
+}
+
 func TestResponseRFC7662(t *testing.T) {
 	tests := []struct {
 		name string
@@ -21,7 +29,8 @@ func TestResponseRFC7662(t *testing.T) {
 		want error
 	}{
 		{"active access token", activeBody(time.Hour), nil},
-		{"active with no optional members (RFC 7662 §2.2: only active is required)", `{"active":true}`, nil},
+		{"only active and our aud: untyped, but for this API", act(""), nil},
+		{"only active (all RFC 7662 §2.2 requires): untyped and not for this API, so possibly a refresh token", `{"active":true}`, verifier.ErrNotAccessToken},
 		{"inactive token", `{"active":false}`, verifier.ErrInvalidToken},
 		{"inactive token carrying stale claims is still inactive", `{"active":false,"sub":"alice","exp":` + fmt.Sprint(at(time.Hour)) + `}`, verifier.ErrInvalidToken},
 		{"active missing: faulty server, not an invalid token", `{"sub":"alice"}`, verifier.ErrUnavailable},
@@ -29,20 +38,20 @@ func TestResponseRFC7662(t *testing.T) {
 		{"active as number 1 is not a JSON boolean", `{"active":1}`, verifier.ErrUnavailable},
 		{"active null", `{"active":null}`, verifier.ErrUnavailable},
 		{"not an object", `[true]`, verifier.ErrUnavailable},
-		{"malformed exp type", `{"active":true,"exp":"tomorrow"}`, verifier.ErrUnavailable},
-		{"expired per exp", fmt.Sprintf(`{"active":true,"exp":%d}`, at(-time.Minute)), verifier.ErrTokenExpired},
-		{"expired within leeway is accepted", fmt.Sprintf(`{"active":true,"exp":%d}`, at(-20*time.Second)), nil},
-		{"not valid yet per nbf", fmt.Sprintf(`{"active":true,"nbf":%d}`, at(time.Minute)), verifier.ErrInvalidToken},
-		{"nbf within leeway is accepted", fmt.Sprintf(`{"active":true,"nbf":%d}`, at(20*time.Second)), nil},
-		{"refresh token presented as access token", `{"active":true,"token_type":"refresh_token"}`, verifier.ErrNotAccessToken},
-		{"refresh token by RFC 8693 type URI", `{"active":true,"token_type":"urn:ietf:params:oauth:token-type:refresh_token"}`, verifier.ErrNotAccessToken},
-		{"id token presented as access token", `{"active":true,"token_type":"id_token"}`, verifier.ErrNotAccessToken},
-		{"DPoP-bound token presented as bearer (RFC 9449 §7.1)", `{"active":true,"token_type":"DPoP"}`, verifier.ErrNotAccessToken},
-		{"id token recognised by nonce", `{"active":true,"nonce":"n-0S6"}`, verifier.ErrNotAccessToken},
-		{"keycloak refresh token typ claim", `{"active":true,"typ":"Refresh"}`, verifier.ErrNotAccessToken},
-		{"logout token with events", `{"active":true,"events":{"http://schemas.openid.net/event/backchannel-logout":{}}}`, verifier.ErrNotAccessToken},
-		{"token_type bearer in any case", `{"active":true,"token_type":"bearer"}`, nil},
-		{"token_type access_token URI", `{"active":true,"token_type":"urn:ietf:params:oauth:token-type:access_token"}`, nil},
+		{"malformed exp type", act(`"exp":"tomorrow"`), verifier.ErrUnavailable},
+		{"expired per exp", act(fmt.Sprintf(`"exp":%d`, at(-time.Minute))), verifier.ErrTokenExpired},
+		{"expired within leeway is accepted", act(fmt.Sprintf(`"exp":%d`, at(-20*time.Second))), nil},
+		{"not valid yet per nbf", act(fmt.Sprintf(`"nbf":%d`, at(time.Minute))), verifier.ErrNotYetValid},
+		{"nbf within leeway is accepted", act(fmt.Sprintf(`"nbf":%d`, at(20*time.Second))), nil},
+		{"refresh token presented as access token", act(`"token_type":"refresh_token"`), verifier.ErrNotAccessToken},
+		{"refresh token by RFC 8693 type URI", act(`"token_type":"urn:ietf:params:oauth:token-type:refresh_token"`), verifier.ErrNotAccessToken},
+		{"id token presented as access token", act(`"token_type":"id_token"`), verifier.ErrNotAccessToken},
+		{"DPoP-bound token presented as bearer (RFC 9449 §6.2, §7.2)", act(`"token_type":"DPoP"`), verifier.ErrSenderConstrained},
+		{"id token recognised by nonce", act(`"nonce":"n-0S6"`), verifier.ErrNotAccessToken},
+		{"keycloak refresh token typ claim", act(`"typ":"Refresh"`), verifier.ErrNotAccessToken},
+		{"logout token with events", act(`"events":{"http://schemas.openid.net/event/backchannel-logout":{}}`), verifier.ErrNotAccessToken},
+		{"token_type bearer in any case", act(`"token_type":"bearer"`), nil},
+		{"token_type access_token URI", act(`"token_type":"urn:ietf:params:oauth:token-type:access_token"`), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,21 +63,23 @@ func TestResponseRFC7662(t *testing.T) {
 }
 
 func TestResponseAudienceAndIssuerChecks(t *testing.T) {
+	const bearer = `{"active":true,"token_type":"Bearer"`
 	tests := []struct {
 		name string
 		cfg  introspection.Config
 		body string
 		want error
 	}{
-		{"missing aud when an audience is required", introspection.Config{Audience: "https://api.test"}, `{"active":true}`, verifier.ErrInvalidToken},
-		{"wrong aud", introspection.Config{Audience: "https://api.test"}, `{"active":true,"aud":"https://api.test.evil"}`, verifier.ErrInvalidToken},
-		{"audience in an array", introspection.Config{Audience: "https://api.test"}, `{"active":true,"aud":["https://other-api.test","https://api.test"]}`, nil},
-		{"audience as a string", introspection.Config{Audience: "https://api.test"}, `{"active":true,"aud":"https://api.test"}`, nil},
-		{"token of another issuer", introspection.Config{Issuer: "https://issuer.test"}, `{"active":true,"iss":"https://evil.test"}`, verifier.ErrInvalidToken},
-		{"aud not checked when no audience is configured", introspection.Config{}, `{"active":true,"aud":"https://other.test"}`, nil},
-		{"iss mismatch when an issuer is configured", introspection.Config{Issuer: "https://issuer.test"}, `{"active":true,"iss":"https://issuer.test/"}`, verifier.ErrInvalidToken},
-		{"iss absent is accepted", introspection.Config{Issuer: "https://issuer.test"}, `{"active":true}`, nil},
-		{"iss not checked when no issuer is configured", introspection.Config{}, `{"active":true,"iss":"https://anyone.test"}`, nil},
+		{"missing aud", introspection.Config{}, bearer + `}`, verifier.ErrWrongAudience},
+		{"wrong aud", introspection.Config{}, bearer + `,"aud":"https://api.test.evil"}`, verifier.ErrWrongAudience},
+		{"audience in an array", introspection.Config{}, bearer + `,"aud":["https://other-api.test","https://api.test"]}`, nil},
+		{"audience as a string", introspection.Config{}, bearer + `,"aud":"https://api.test"}`, nil},
+		{"aud not checked when waived with AnyAudience", introspection.Config{AnyAudience: true}, bearer + `,"aud":"https://other.test"}`, nil},
+		{"AnyAudience and an untyped response: nothing shows it is an access token", introspection.Config{AnyAudience: true}, `{"active":true,"aud":"https://other.test"}`, verifier.ErrNotAccessToken},
+		{"token of another issuer", introspection.Config{Issuer: "https://issuer.test"}, act(`"iss":"https://evil.test"`), verifier.ErrWrongIssuer},
+		{"iss mismatch when an issuer is configured", introspection.Config{Issuer: "https://issuer.test"}, act(`"iss":"https://issuer.test/"`), verifier.ErrWrongIssuer},
+		{"iss absent is accepted", introspection.Config{Issuer: "https://issuer.test"}, act(""), nil},
+		{"iss not checked when no issuer is configured", introspection.Config{}, act(`"iss":"https://anyone.test"`), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,7 @@ package introspection
 import (
 	"fmt"
 
-	"github.com/tokengate/tokengate/verifier"
+	"github.com/tokengate/tokengate"
 )
 
 // checkSyntax refuses, without a call, a token that is empty, longer than
@@ -15,21 +15,21 @@ import (
 // on would only cost a call (or probe the endpoint's parser).
 func checkSyntax(token string, max int) error {
 	if token == "" {
-		return fmt.Errorf("introspection: empty token: %w", verifier.ErrInvalidToken)
+		return fmt.Errorf("introspection: empty token: %w", tokengate.ErrInvalidToken)
 	}
 	if len(token) > max {
-		return fmt.Errorf("introspection: token longer than %d bytes: %w", max, verifier.ErrInvalidToken)
+		return fmt.Errorf("introspection: token longer than %d bytes: %w", max, tokengate.ErrInvalidToken)
 	}
 	i := 0
 	for i < len(token) && isTokenChar(token[i]) {
 		i++
 	}
 	if i == 0 {
-		return fmt.Errorf("introspection: token does not start with a b64token character (RFC 6750 §2.1): %w", verifier.ErrInvalidToken)
+		return fmt.Errorf("introspection: token does not start with a b64token character (RFC 6750 §2.1): %w", tokengate.ErrInvalidToken)
 	}
 	for ; i < len(token); i++ {
 		if token[i] != '=' {
-			return fmt.Errorf("introspection: token has a character outside the b64token syntax at byte %d (RFC 6750 §2.1): %w", i, verifier.ErrInvalidToken)
+			return fmt.Errorf("introspection: token has a character outside the b64token syntax at byte %d (RFC 6750 §2.1): %w", i, tokengate.ErrInvalidToken)
 		}
 	}
 	return nil

@@ -81,7 +81,8 @@
 // with [WithOpaqueAccessTokens]); ID tokens carry nonce and at_hash.
 // Introspection reports token_type Bearer for access tokens and
 // refresh_token for refresh tokens, so that a resource server can refuse a
-// refresh token offered as a bearer credential.
+// refresh token offered as a bearer credential; [WithHydraIntrospection]
+// and [WithNodeOIDCIntrospection] make it answer as those servers do.
 //
 // # Key rotation
 //

@@ -17,6 +17,9 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	if oerr == nil && form.Get("token") == "" {
 		oerr = badRequest("invalid_request", "token is missing")
 	}
+	if oerr == nil {
+		oerr = s.cfg.introspection.refuse(form.Get("token"))
+	}
 	if oerr != nil {
 		oerr.write(w)
 		return
@@ -25,8 +28,12 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.introspect(form.Get("token")))
 }
 
-// introspector authenticates the caller of /introspect (RFC 7662 §2.1).
+// introspector authenticates the caller of /introspect (RFC 7662 §2.1),
+// unless the dialect's endpoint is open.
 func (s *Server) introspector(r *http.Request, form map[string][]string) *oauthError {
+	if s.cfg.introspection.open() {
+		return nil
+	}
 	client, oerr := s.authenticateClient(r, form)
 	switch {
 	case oerr != nil:
@@ -41,7 +48,8 @@ func (s *Server) introspector(r *http.Request, form map[string][]string) *oauthE
 
 // introspect describes a token (RFC 7662 §2.2): every claim of an active
 // access token with token_type Bearer, the metadata of an active refresh
-// token with token_type refresh_token, else only active false.
+// token with token_type refresh_token, else only active false; a dialect
+// other than the default then adjusts the description.
 func (s *Server) introspect(token string) map[string]any {
 	if a, ok := s.store.lookupAccess(token); ok {
 		resp := cloneClaims(a.claims)
@@ -50,6 +58,7 @@ func (s *Server) introspect(token string) map[string]any {
 		if _, user := a.claims["auth_time"]; user {
 			resp["username"] = a.claims["sub"]
 		}
+		s.cfg.introspection.access(resp)
 		return resp
 	}
 	if rt, ok := s.store.lookupRefresh(token); ok {
@@ -62,6 +71,7 @@ func (s *Server) introspect(token string) map[string]any {
 		if len(rt.scope) > 0 {
 			resp["scope"] = joinScopes(rt.scope)
 		}
+		s.cfg.introspection.refresh(resp, g.audience)
 		return resp
 	}
 	return map[string]any{"active": false}

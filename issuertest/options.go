@@ -49,6 +49,8 @@ type config struct {
 	keyOverlap time.Duration
 	keyAhead   time.Duration
 	jwksMaxAge time.Duration
+
+	introspection introspectionDialect // see introspect_dialect.go
 }
 
 func defaultConfig() config {

@@ -7,7 +7,7 @@
 // [New] takes a [Config] by value. Only the URL (the issuer's jwks_uri) is
 // required; it must be https unless the host is a loopback address ([RFC 8252]
 // §8.3) or Config.AllowInsecureHTTP is set. New fetches the set once,
-// bounded by its ctx and Config.FetchTimeout, and starts one background
+// bounded by its ctx and Config.Timeout, and starts one background
 // goroutine:
 //
 //	keys, err := jwkscache.New(ctx, jwkscache.Config{URL: "https://issuer.example/jwks"})
@@ -57,7 +57,7 @@
 // # Refreshing
 //
 // Every fetch sends "Accept: application/json", runs on a context of its
-// own with Config.FetchTimeout (never a request's context), reads at most
+// own with Config.Timeout (never a request's context), reads at most
 // Config.MaxBodyBytes (a longer body is an error, never a truncated set) and
 // follows no redirect to another origin. Fetches never overlap: concurrent
 // callers share the one in flight.
@@ -75,7 +75,7 @@
 //     flight, or starts one if no fetch triggered by an unknown kid started
 //     within Config.UnknownKIDCooldown, and the caller waits for it, at most
 //     Config.UnknownKIDWait (2s) and never past its own ctx; the fetch goes
-//     on in the background to Config.FetchTimeout and its result serves the
+//     on in the background to Config.Timeout and its result serves the
 //     next lookups. The fetch New makes and the periodic ones do not start
 //     the cooldown, so an issuer that signs with a new key the moment it
 //     publishes it (ORY Hydra, node-oidc-provider) loses no request, however

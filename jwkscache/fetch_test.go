@@ -33,7 +33,7 @@ func TestConfigValidation(t *testing.T) {
 		{"plain http to 127.0.0.2", Config{URL: "http://127.0.0.2:1/jwks"}, ""},
 		{"plain http to ::1", Config{URL: "http://[::1]:1/jwks"}, ""},
 		{"https", Config{URL: "https://example.com/jwks"}, ""},
-		{"negative FetchTimeout", Config{URL: "https://example.com", Policy: Policy{FetchTimeout: -1}}, "Config.FetchTimeout"},
+		{"negative Timeout", Config{URL: "https://example.com", Policy: Policy{Timeout: -1}}, "Config.Timeout"},
 		{"negative MinRefreshInterval", Config{URL: "https://example.com", Policy: Policy{MinRefreshInterval: -1}}, "Config.MinRefreshInterval"},
 		{"negative MaxRefreshInterval", Config{URL: "https://example.com", Policy: Policy{MaxRefreshInterval: -1}}, "Config.MaxRefreshInterval"},
 		{"negative UnknownKIDCooldown", Config{URL: "https://example.com", Policy: Policy{UnknownKIDCooldown: -1}}, "Config.UnknownKIDCooldown"},
@@ -75,7 +75,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	want := Config{URL: "https://example.com/jwks", HTTPClient: client, Policy: Policy{FetchTimeout: 10 * time.Second, UnknownKIDWait: 2 * time.Second, MinRefreshInterval: time.Minute, MaxRefreshInterval: time.Hour, MaxRetryInterval: 5 * time.Minute, UnknownKIDCooldown: 30 * time.Second, MaxStaleness: 24 * time.Hour, MaxBodyBytes: 1 << 20, MaxKeys: 100}}
+	want := Config{URL: "https://example.com/jwks", HTTPClient: client, Policy: Policy{Timeout: 10 * time.Second, UnknownKIDWait: 2 * time.Second, MinRefreshInterval: time.Minute, MaxRefreshInterval: time.Hour, MaxRetryInterval: 5 * time.Minute, UnknownKIDCooldown: 30 * time.Second, MaxStaleness: 24 * time.Hour, MaxBodyBytes: 1 << 20, MaxKeys: 100}}
 	got := c.cfg
 	if got.Now == nil {
 		t.Error("Now not defaulted")
@@ -412,7 +412,7 @@ func TestCallerRedirectPolicyStillApplies(t *testing.T) {
 func TestFetchTimeout(t *testing.T) {
 	k := keys()
 	h := newHarness(t, jwksJSON(t, rsaJWK("a", &k.rsaA.PublicKey)), func(c *Config) {
-		c.FetchTimeout = 50 * time.Millisecond
+		c.Timeout = 50 * time.Millisecond
 	})
 	release := h.srv.block()
 	defer release()

@@ -14,7 +14,7 @@ import (
 
 // Defaults for the zero values of [Config].
 const (
-	defaultFetchTimeout       = netpolicy.DefaultTimeout
+	defaultTimeout            = netpolicy.DefaultTimeout
 	defaultUnknownKIDWait     = 2 * time.Second
 	defaultMinRefreshInterval = time.Minute
 	defaultMaxRefreshInterval = time.Hour
@@ -37,7 +37,7 @@ type Config struct {
 	AllowInsecureHTTP bool
 
 	// HTTPClient makes the fetches. Default: a client with no timeout of
-	// its own, since every fetch carries the FetchTimeout deadline; a
+	// its own, since every fetch carries the Timeout deadline; a
 	// client's own Timeout, if it has one, caps each fetch as well.
 	// Whichever client is used, a redirect to another origin is not
 	// followed; the client itself is never modified.
@@ -63,13 +63,13 @@ type Config struct {
 // holds no address, client or clock, so a verifier can take it to tune the
 // cache it builds for an issuer. Every field's zero value is its default.
 type Policy struct {
-	// FetchTimeout bounds each fetch. Default 10s. Fetches run on a context
+	// Timeout bounds each fetch. Default 10s. Fetches run on a context
 	// of their own, never on a caller's.
-	FetchTimeout time.Duration
+	Timeout time.Duration
 
 	// UnknownKIDWait bounds how long a lookup of an unknown kid waits for
 	// the fetch it started or joined. Default 2s. The fetch itself goes on
-	// to FetchTimeout in the background, and its result serves later
+	// to Timeout in the background, and its result serves later
 	// lookups; the lookup that stopped waiting fails with [ErrUnavailable].
 	UnknownKIDWait time.Duration
 
@@ -120,7 +120,7 @@ func (c *Config) setDefaults() error {
 		field *time.Duration
 		def   time.Duration
 	}{
-		{"FetchTimeout", &c.FetchTimeout, defaultFetchTimeout},
+		{"Timeout", &c.Timeout, defaultTimeout},
 		{"UnknownKIDWait", &c.UnknownKIDWait, defaultUnknownKIDWait},
 		{"MinRefreshInterval", &c.MinRefreshInterval, defaultMinRefreshInterval},
 		{"MaxRefreshInterval", &c.MaxRefreshInterval, defaultMaxRefreshInterval},
@@ -197,7 +197,7 @@ type Cache struct {
 // New checks cfg, fills its defaults into a private copy and fetches the key
 // set once, waiting for that fetch until it ends or ctx does. ctx is not
 // kept: a first fetch still running when ctx ends goes on in the
-// background, bounded by cfg.FetchTimeout.
+// background, bounded by cfg.Timeout.
 //
 // A failed first fetch is not an error: it is reported by [Cache.Status],
 // [Cache.Key] returns [ErrUnavailable] until a fetch succeeds, and the cache

@@ -19,7 +19,7 @@ type flight struct {
 // that a cancelled request cannot cancel a fetch others wait for. c.mu must
 // be held and no fetch may be in flight.
 func (c *Cache) startLocked(now time.Time, triggered bool) *flight {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.FetchTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
 	f := &flight{done: make(chan struct{}), triggered: triggered, cancel: cancel}
 	c.flight = f
 	c.lastAttempt = now

@@ -121,6 +121,7 @@ func TestIntrospectorTokenCapAdmitsA12KiBToken(t *testing.T) {
 				t.Fatalf("introspection.New() error = %v", err)
 			}
 			defer in.Close()
+			calls.Store(0) // New checked the credentials with one call of its own
 			wantCapAnswer(t, in, tt, long)
 			wantCalls := int32(0)
 			if tt.wantStatus == 200 {

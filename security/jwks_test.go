@@ -95,7 +95,7 @@ func TestUnresponsiveKeySetEndpoint(t *testing.T) {
 }
 
 // withShortFetch makes key set fetches give up after shortTimeout.
-func withShortFetch(c *verifier.Config) { c.KeyPolicy.FetchTimeout = shortTimeout }
+func withShortFetch(c *verifier.Config) { c.KeyPolicy.Timeout = shortTimeout }
 
 func misbehave(s *docServer, mode string) {
 	switch mode {

@@ -65,7 +65,7 @@ type Config struct {
 
 	// HTTPClient fetches discovery metadata and keys. Default: a client
 	// with no timeout of its own: every call carries a deadline (10s for
-	// discovery, KeyPolicy.FetchTimeout for a key fetch). A client's own
+	// discovery, KeyPolicy.Timeout for a key fetch). A client's own
 	// Timeout, if it has one, caps each call as well.
 	HTTPClient *http.Client
 

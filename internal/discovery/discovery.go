@@ -1,7 +1,13 @@
 // Package discovery fetches an authorization server's metadata: the OpenID
-// Connect Discovery document through go-oidc, falling back to RFC 8414
-// OAuth 2.0 Authorization Server Metadata. It is the only importer of
-// go-oidc in tokengate, and the only place that calls oidc.ClientContext.
+// Connect Discovery document (OpenID Connect Discovery 1.0 §4), falling
+// back to RFC 8414 OAuth 2.0 Authorization Server Metadata.
+//
+// A resource server needs three members of the document and one check, so
+// this package reads them itself with the standard library rather than
+// through go-oidc, whose provider would link go-jose into every service that
+// only introspects, read bodies without a bound and follow any redirect.
+// The rules are netpolicy's: a deadline, a bounded body, redirects within
+// the issuer's origin only.
 package discovery
 
 import (
@@ -13,8 +19,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/coreos/go-oidc/v3/oidc"
-
 	"github.com/tokengate/tokengate/internal/netpolicy"
 )
 
@@ -25,46 +29,42 @@ type Metadata struct {
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
 }
 
+// ErrIssuerMismatch reports metadata whose "issuer" is not the issuer
+// asked for: a configuration error (or an attack), never an outage.
+var ErrIssuerMismatch = errors.New("discovery: issuer mismatch")
+
 // Fetch retrieves the metadata of issuer with client, bounded by ctx and
-// netpolicy.DefaultTimeout, reading at most netpolicy.MaxBodyBytes and following
-// redirects within the issuer's origin only. The document's "issuer" must equal issuer exactly
-// (OpenID Connect Discovery §4.3, RFC 8414 §3.3).
+// netpolicy.DefaultTimeout, reading at most netpolicy.MaxBodyBytes and
+// following redirects within the issuer's origin only. It asks for
+// issuer + "/.well-known/openid-configuration" (OpenID Connect Discovery
+// §4.1) and, if that is not there, for the RFC 8414 §3.1 address. The
+// document's "issuer" must equal issuer exactly (OpenID Connect Discovery
+// §4.3, RFC 8414 §3.3); a mismatch wraps [ErrIssuerMismatch].
 func Fetch(ctx context.Context, issuer string, client *http.Client) (*Metadata, error) {
 	ctx, cancel := context.WithTimeout(ctx, netpolicy.DefaultTimeout)
 	defer cancel()
-	client = limited(client)
-
-	p, err := oidc.NewProvider(oidc.ClientContext(ctx, client), issuer)
-	if err == nil {
-		var md Metadata
-		if err := p.Claims(&md); err != nil {
-			return nil, fmt.Errorf("discovery: decoding metadata: %w", err)
-		}
-		return &md, nil
-	}
-	var mismatch *oidc.IssuerMismatchError
-	if errors.As(err, &mismatch) {
-		return nil, fmt.Errorf("discovery: %w: %w", ErrIssuerMismatch, err)
-	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("discovery: %w", err)
-	}
-	md, err8414 := fetchRFC8414(ctx, issuer, client)
-	if err8414 != nil {
-		return nil, fmt.Errorf("discovery: openid-configuration: %v; oauth-authorization-server: %w", err, err8414)
-	}
-	return md, nil
-}
-
-// fetchRFC8414 reads /.well-known/oauth-authorization-server, inserted
-// between the host and the path of the issuer (RFC 8414 §3.1).
-func fetchRFC8414(ctx context.Context, issuer string, client *http.Client) (*Metadata, error) {
+	client = netpolicy.Client(client, netpolicy.SameOrigin)
 	u, err := url.Parse(issuer)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("discovery: issuer %s: %w", netpolicy.Quote(issuer), err)
 	}
+	oidc := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	md, errOIDC := fetch(ctx, client, oidc, issuer)
+	if errOIDC == nil || errors.Is(errOIDC, ErrIssuerMismatch) || ctx.Err() != nil {
+		return md, errOIDC
+	}
+	// RFC 8414 §3.1: the well-known segment goes between host and path.
 	u.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	md, err8414 := fetch(ctx, client, u.String(), issuer)
+	if err8414 != nil && !errors.Is(err8414, ErrIssuerMismatch) {
+		return nil, fmt.Errorf("discovery: openid-configuration: %v; oauth-authorization-server: %w", errOIDC, err8414)
+	}
+	return md, err8414
+}
+
+// fetch reads one metadata document and checks its issuer.
+func fetch(ctx context.Context, client *http.Client, addr, issuer string) (*Metadata, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, addr, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -75,46 +75,19 @@ func fetchRFC8414(ctx context.Context, issuer string, client *http.Client) (*Met
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %s", resp.Status)
+		return nil, fmt.Errorf("%s answered %s", addr, resp.Status)
 	}
 	body, err := netpolicy.ReadBody(resp.Body, netpolicy.MaxBodyBytes)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading %s: %w", addr, err)
 	}
 	var md Metadata
 	if err := json.Unmarshal(body, &md); err != nil {
-		return nil, fmt.Errorf("decoding metadata: %w", err)
+		return nil, fmt.Errorf("decoding %s: %w", addr, err)
 	}
 	if md.Issuer != issuer {
-		return nil, fmt.Errorf("%w: the metadata's issuer is %.80q, want %.80q (RFC 8414 §3.3)", ErrIssuerMismatch, md.Issuer, issuer)
+		return nil, fmt.Errorf("%w: the metadata's issuer is %s, want %s (OpenID Connect Discovery §4.3, RFC 8414 §3.3)",
+			ErrIssuerMismatch, netpolicy.Quote(md.Issuer), netpolicy.Quote(issuer))
 	}
 	return &md, nil
-}
-
-// ErrIssuerMismatch reports metadata whose "issuer" is not the issuer
-// asked for: a configuration error (or an attack), never an outage.
-var ErrIssuerMismatch = errors.New("discovery: issuer mismatch")
-
-// limited returns a copy of client that follows redirects within the
-// issuer's origin only and whose responses fail once they exceed
-// netpolicy.MaxBodyBytes, since go-oidc reads the whole body.
-func limited(client *http.Client) *http.Client {
-	c := netpolicy.Client(client, netpolicy.SameOrigin)
-	next := c.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	c.Transport = limitTransport{next: next}
-	return c
-}
-
-type limitTransport struct{ next http.RoundTripper }
-
-func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = netpolicy.LimitBody(resp.Body, netpolicy.MaxBodyBytes)
-	return resp, nil
 }

@@ -1,6 +1,9 @@
 package netpolicy
 
-import "strconv"
+import (
+	"strconv"
+	"unicode/utf8"
+)
 
 // IsB64Token reports whether s matches the b64token of RFC 6750 §2.1, the
 // syntax of a bearer token:
@@ -47,8 +50,12 @@ const maxQuoted = 80
 // escaped, so that a log line can be neither flooded nor split. Error
 // messages name values this way and never contain a token itself.
 func Quote(s string) string {
-	if len(s) > maxQuoted {
-		return strconv.Quote(s[:maxQuoted]) + "..."
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
 	}
-	return strconv.Quote(s)
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) { // cut on a character boundary
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "..."
 }

@@ -1,0 +1,182 @@
+package introspection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/discovery"
+	"github.com/tokengate/tokengate/internal/netpolicy"
+)
+
+const (
+	authBasic         = "client_secret_basic"
+	authPost          = "client_secret_post"
+	authPrivateKeyJWT = "private_key_jwt"
+	authNone          = "none"
+
+	defaultMaxCacheTTL        = 5 * time.Minute
+	defaultNegativeCacheTTL   = 10 * time.Second
+	defaultTimeout            = netpolicy.DefaultTimeout
+	defaultMaxConcurrentCalls = 64
+	defaultMaxQueueWait       = time.Second
+	defaultNewTokenRate       = 100
+	defaultFailureBackoff     = time.Second
+	defaultMaxFailureBackoff  = 30 * time.Second
+	defaultMaxBodyBytes       = netpolicy.MaxBodyBytes
+	defaultMaxTokenBytes      = netpolicy.DefaultMaxTokenBytes
+	defaultLeeway             = netpolicy.DefaultLeeway
+	maxLeeway                 = netpolicy.MaxLeeway
+)
+
+// setDefaults checks c and fills in its defaults. It does not touch the
+// network.
+func (c *Config) setDefaults() error {
+	switch {
+	case c.Endpoint == "" && c.Issuer == "":
+		return errors.New("introspection: Config.Endpoint or Config.Issuer is required")
+	case c.Audience == "" && !c.AnyAudience:
+		return errors.New("introspection: Config.Audience is required (an unchecked audience lets refresh tokens and tokens for other APIs through); set Config.AnyAudience to waive the check explicitly")
+	case c.Audience != "" && c.AnyAudience:
+		return fmt.Errorf("introspection: Config.Audience %s and Config.AnyAudience are both set; set one", quote(c.Audience))
+	}
+	if err := c.checkAuth(); err != nil {
+		return err
+	}
+	if err := c.checkURLs(); err != nil {
+		return err
+	}
+	if err := c.setLimits(); err != nil {
+		return err
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.HTTPClient = netpolicy.Client(c.HTTPClient, netpolicy.NoRedirects) // a redirect would carry the token and our credentials elsewhere
+	return nil
+}
+
+// checkAuth checks that the credentials fit AuthMethod, and that nothing
+// is configured that the method would silently not send.
+func (c *Config) checkAuth() error {
+	if c.AuthMethod == "" {
+		c.AuthMethod = authBasic
+	}
+	m := quote(c.AuthMethod)
+	switch c.AuthMethod {
+	case authBasic, authPost:
+		switch {
+		case c.ClientID == "":
+			return fmt.Errorf("introspection: Config.ClientID is required with Config.AuthMethod %s", m)
+		case c.ClientSecret == "":
+			return fmt.Errorf("introspection: Config.ClientSecret is required with Config.AuthMethod %s", m)
+		case c.PrivateKey != nil:
+			return fmt.Errorf("introspection: Config.PrivateKey is set but Config.AuthMethod is %s; set AuthMethod %q", m, authPrivateKeyJWT)
+		}
+	case authPrivateKeyJWT:
+		switch {
+		case c.ClientID == "":
+			return fmt.Errorf("introspection: Config.ClientID is required with Config.AuthMethod %s", m)
+		case c.ClientSecret != "":
+			return fmt.Errorf("introspection: Config.ClientSecret is set but Config.AuthMethod %s does not send it", m)
+		}
+		if _, err := assertionMethod(c.PrivateKey); err != nil {
+			return err
+		}
+	case authNone:
+		if c.ClientSecret != "" || c.PrivateKey != nil {
+			return fmt.Errorf("introspection: Config.ClientSecret or PrivateKey is set but Config.AuthMethod %s sends no credentials", m)
+		}
+	default:
+		return fmt.Errorf("introspection: Config.AuthMethod %s must be %q, %q, %q or %q", m, authBasic, authPost, authPrivateKeyJWT, authNone)
+	}
+	return nil
+}
+
+func (c *Config) checkURLs() error {
+	if c.Endpoint != "" {
+		if err := netpolicy.CheckURL("Config.Endpoint", c.Endpoint, c.AllowInsecureHTTP); err != nil {
+			return fmt.Errorf("introspection: %w", err)
+		}
+	}
+	if c.Issuer != "" {
+		if err := netpolicy.CheckURL("Config.Issuer", c.Issuer, c.AllowInsecureHTTP); err != nil {
+			return fmt.Errorf("introspection: %w", err)
+		}
+	}
+	return nil
+}
+
+// setLimits checks the sizes and durations: negative is an error (except
+// where a field says it disables something), zero takes the default.
+func (c *Config) setLimits() error {
+	switch {
+	case c.CacheSize < 0:
+		return errors.New("introspection: Config.CacheSize must not be negative")
+	case c.MaxCacheTTL < 0, c.NegativeCacheTTL < 0, c.Timeout < 0:
+		return errors.New("introspection: Config.MaxCacheTTL, NegativeCacheTTL and Timeout must not be negative")
+	case c.MaxConcurrentCalls < 0, c.MaxQueueWait < 0:
+		return errors.New("introspection: Config.MaxConcurrentCalls and MaxQueueWait must not be negative")
+	case c.FailureBackoff < 0, c.MaxFailureBackoff < 0:
+		return errors.New("introspection: Config.FailureBackoff and MaxFailureBackoff must not be negative")
+	case c.MaxBodyBytes < 0, c.MaxTokenBytes < 0:
+		return errors.New("introspection: Config.MaxBodyBytes and MaxTokenBytes must not be negative")
+	case c.Leeway == tokengate.NoLeeway:
+	case c.Leeway < 0 || c.Leeway > maxLeeway:
+		return fmt.Errorf("introspection: Config.Leeway %v must be between 0 and %v, or tokengate.NoLeeway", c.Leeway, maxLeeway)
+	}
+	if c.NegativeCacheSize == 0 {
+		c.NegativeCacheSize = c.CacheSize
+	}
+	setDefault(&c.MaxCacheTTL, defaultMaxCacheTTL)
+	setDefault(&c.NegativeCacheTTL, defaultNegativeCacheTTL)
+	setDefault(&c.Timeout, defaultTimeout)
+	setDefault(&c.MaxConcurrentCalls, defaultMaxConcurrentCalls)
+	setDefault(&c.MaxQueueWait, defaultMaxQueueWait)
+	if c.NewTokenRate == 0 && c.CacheSize == 0 {
+		c.NewTokenRate = -1 // nothing tells a known token from a new one
+	}
+	setDefault(&c.NewTokenRate, defaultNewTokenRate)
+	setDefault(&c.FailureBackoff, defaultFailureBackoff)
+	setDefault(&c.MaxFailureBackoff, defaultMaxFailureBackoff)
+	c.MaxFailureBackoff = max(c.MaxFailureBackoff, c.FailureBackoff)
+	setDefault(&c.MaxBodyBytes, defaultMaxBodyBytes)
+	setDefault(&c.MaxTokenBytes, defaultMaxTokenBytes)
+	setDefault(&c.Leeway, defaultLeeway)
+	if c.Leeway == tokengate.NoLeeway {
+		c.Leeway = 0
+	}
+	return nil
+}
+
+func setDefault[T time.Duration | int | int64](v *T, def T) {
+	if *v == 0 {
+		*v = def
+	}
+}
+
+// discoverEndpoint fills c.Endpoint from the issuer's metadata. Metadata
+// naming another issuer is a configuration error (RFC 8414 §3.3), not an
+// outage: retrying will not help.
+func (c *Config) discoverEndpoint(ctx context.Context) error {
+	md, err := discovery.Fetch(ctx, c.Issuer, c.HTTPClient)
+	switch {
+	case errors.Is(err, discovery.ErrIssuerMismatch):
+		return fmt.Errorf("introspection: Config.Issuer %s: %w", quote(c.Issuer), err)
+	case err != nil:
+		return fmt.Errorf("introspection: finding the introspection endpoint of %s: %w: %w", quote(c.Issuer), tokengate.ErrUnavailable, err)
+	case md.IntrospectionEndpoint == "":
+		return fmt.Errorf("introspection: the metadata of %s has no introspection_endpoint (RFC 8414 §2); set Config.Endpoint", quote(c.Issuer))
+	}
+	if err := netpolicy.CheckURL("introspection_endpoint", md.IntrospectionEndpoint, c.AllowInsecureHTTP); err != nil {
+		return fmt.Errorf("introspection: metadata of %s: %w", quote(c.Issuer), err)
+	}
+	c.Endpoint = md.IntrospectionEndpoint
+	return nil
+}
