@@ -49,7 +49,9 @@ func (c *Cache) record(f *flight, set *keySet, ttl time.Duration, err error) {
 	defer c.mu.Unlock()
 	c.flight = nil
 	f.err = err
-	close(f.done)
+	// Waiters wake only once the outcome is in place: New, which starts the
+	// loop when its fetch is done, must not see a due time still unset.
+	defer close(f.done)
 	if err != nil {
 		c.lastErr = err
 		c.failures++
