@@ -37,6 +37,7 @@ var rules = map[string]rule{
 	"issuertest":          {},
 	"claims":              {tokengate: []string{"scopes", "internal/claimset"}},
 	"stepup":              {tokengate: []string{"", "scopes", "internal/claimset"}},
+	"profiles":            {tokengate: []string{"verifier", "claims", "scopes", "internal/claimset"}},
 }
 
 // sharedPolicy is the one package at the bottom of the graph that every
