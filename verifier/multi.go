@@ -82,6 +82,7 @@ const (
 type Multi struct {
 	cfg   MultiConfig
 	fixed map[string]*issuer // Issuers and their aliases; read-only after NewMulti
+	names string             // the trusted issuers, quoted, for refusals
 	all   []*issuer          // Issuers, each once; read-only after NewMulti
 
 	mu       sync.Mutex // guards resolved, lru, inflight, closed
@@ -114,6 +115,14 @@ func NewMulti(cfg MultiConfig) (*Multi, error) {
 			}
 			m.fixed[name] = is
 		}
+	}
+	names := make([]string, 0, len(m.all))
+	for _, is := range m.all {
+		names = append(names, is.name)
+	}
+	m.names = quoteList(names)
+	if cfg.Resolve != nil {
+		m.names += " or one MultiConfig.Resolve trusts"
 	}
 	return m, nil
 }
@@ -239,7 +248,7 @@ func (m *Multi) lookup(ctx context.Context, iss string) (*issuer, error) {
 }
 
 func (m *Multi) untrusted(iss string) error {
-	return errorf(ErrWrongIssuer, jwt.ErrTokenInvalidIssuer, "token \"iss\" is %s, which is not a trusted issuer", quote(iss))
+	return errorf(ErrWrongIssuer, jwt.ErrTokenInvalidIssuer, "token \"iss\" is %s, which is not a trusted issuer: want one of %s", quote(iss), m.names)
 }
 
 // Close stops the background work of every issuer set up so far and of
