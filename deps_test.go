@@ -35,6 +35,9 @@ var rules = map[string]rule{
 	"middleware":          {tokengate: []string{"", "scopes", "internal/bearer"}},
 	"middleware/grpcauth": {tokengate: []string{"", "scopes", "internal/bearer"}, thirdParty: []string{"google.golang.org/grpc"}},
 	"issuertest":          {},
+	"claims":              {tokengate: []string{"scopes", "internal/claimset"}},
+	"stepup":              {tokengate: []string{"", "scopes", "internal/claimset"}},
+	"profiles":            {tokengate: []string{"verifier", "claims", "scopes", "internal/claimset"}},
 }
 
 // sharedPolicy is the one package at the bottom of the graph that every

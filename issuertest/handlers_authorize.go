@@ -23,6 +23,7 @@ type authRequest struct {
 	challenge   string
 	loginHint   string
 	prompt      string
+	authn       authnRequest // acr_values and max_age (stepup.go)
 }
 
 // authError is an error of the authorization endpoint. Unless redirect is
@@ -117,6 +118,9 @@ func (s *Server) checkAuthParams(form url.Values, req *authRequest) *authError {
 	if aerr := checkPKCE(form); aerr != nil {
 		return aerr
 	}
+	if aerr := s.parseAuthn(form, req); aerr != nil {
+		return aerr
+	}
 	var aerr *authError
 	if req.scopes, aerr = allowedScopes(req.client, form.Get("scope")); aerr != nil {
 		return aerr
@@ -187,7 +191,7 @@ func (s *Server) autoApprove(w http.ResponseWriter, r *http.Request, req *authRe
 		s.redirectError(w, r, req, &authError{code: "access_denied", description: "no such user"})
 		return
 	}
-	s.approve(w, r, req, subject, s.now())
+	s.approve(w, r, req, subject, s.signIn(req, subject))
 }
 
 // approve issues a code for req and sends the user agent back to the
@@ -197,6 +201,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req *authReques
 		clientID: req.client.ID,
 		subject:  subject,
 		authTime: authTime,
+		acr:      req.authn.acr,
 		scopes:   req.scopes,
 		audience: req.audience,
 		nonce:    req.nonce,

@@ -20,7 +20,7 @@ func (s *Server) metadata() map[string]any {
 		}
 	}
 	clientAuth := []string{"client_secret_basic", "client_secret_post"}
-	return map[string]any{
+	md := map[string]any{
 		"issuer":                                        s.URL,
 		"authorization_endpoint":                        s.endpointURL("/authorize"),
 		"token_endpoint":                                s.endpointURL("/token"),
@@ -46,6 +46,8 @@ func (s *Server) metadata() map[string]any {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 	}
+	s.addAuthnMetadata(md)
+	return md
 }
 
 func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {

@@ -187,7 +187,7 @@ func (s *Server) issue(client *Client, g *grant, scopes, refreshScope, aud []str
 		})
 	}
 	if slices.Contains(scopes, "openid") {
-		id := &grant{clientID: g.clientID, subject: g.subject, authTime: g.authTime}
+		id := &grant{clientID: g.clientID, subject: g.subject, authTime: g.authTime, acr: g.acr}
 		if withNonce {
 			id.nonce = g.nonce
 		}

@@ -41,6 +41,8 @@ type config struct {
 	admin             bool
 	addr              string
 	issuer            string
+	acrs              []string // WithAuthenticationContexts
+	sessions          bool     // WithSessions
 
 	accessTTL  time.Duration
 	idTTL      time.Duration

@@ -20,14 +20,15 @@ type Server struct {
 	// http://127.0.0.1:41231.
 	URL string
 
-	cfg     config
-	now     func() time.Time
-	http    *httptest.Server
-	keys    *keyring
-	store   *store
-	faults  *faults
-	clients map[string]*Client
-	users   map[string]*User
+	cfg      config
+	now      func() time.Time
+	http     *httptest.Server
+	keys     *keyring
+	store    *store
+	faults   *faults
+	clients  map[string]*Client
+	users    map[string]*User
+	sessions sessions // WithSessions (stepup.go)
 
 	closeOnce sync.Once
 	closing   chan struct{} // closed by Close: ends injected delays

@@ -16,6 +16,7 @@ type grant struct {
 	clientID string
 	subject  string    // the user, or the client ID for client_credentials
 	authTime time.Time // when the user signed in; zero without a user
+	acr      string    // the sign-in's authentication context class; "" for none
 	scopes   []string
 	audience []string
 	nonce    string

@@ -143,6 +143,9 @@ func (s *Server) issueAccess(g *grant, scopes, audience []string, ttl time.Durat
 	if !g.authTime.IsZero() {
 		claims["auth_time"] = g.authTime.Unix()
 	}
+	if g.acr != "" {
+		claims["acr"] = g.acr // RFC 9068 §2.2.1, RFC 9470 §4
+	}
 	override(claims, extra)
 	var token string
 	if s.cfg.opaque {
@@ -192,6 +195,9 @@ func (s *Server) signedIDToken(g *grant, accessToken string, ttl time.Duration, 
 	}
 	if g.nonce != "" {
 		claims["nonce"] = g.nonce
+	}
+	if g.acr != "" {
+		claims["acr"] = g.acr
 	}
 	k := s.keys.signerFor(s.idTokenAlg(g.clientID))
 	if accessToken != "" {

@@ -30,6 +30,10 @@
 //	  alg not allowed, ID token, inactive, too big
 //	two tokens, malformed Authorization header     400     error="invalid_request", error_description
 //	valid token, missing scope                     403     error="insufficient_scope", scope="<the route's scopes>"
+//	valid token, missing role or claim             403     error="insufficient_scope", error_description naming it
+//	  (package claims)
+//	acr or auth_time short of the route's          401     error="insufficient_user_authentication",
+//	  (package stepup, RFC 9470 §3)                          acr_values="...", max_age="..."
 //	issuer's keys or introspection unreachable     503     none; Retry-After
 //
 // The error_description comes from a fixed vocabulary ("the access token

@@ -15,7 +15,8 @@ type Error struct {
 	Status int
 
 	// Code is the RFC 6750 §3.1 error code: "invalid_request",
-	// "invalid_token" or "insufficient_scope"; "" for a request without a
+	// "invalid_token" or "insufficient_scope", or RFC 9470's
+	// "insufficient_user_authentication"; "" for a request without a
 	// bearer token (RFC 6750 §3.1 asks for no error information) and for
 	// 503.
 	Code string
@@ -28,6 +29,13 @@ type Error struct {
 	// Scope lists, for insufficient_scope, the scopes the route requires;
 	// otherwise it is nil.
 	Scope []string
+
+	// ACRValues and MaxAge are, for insufficient_user_authentication
+	// (RFC 9470 §3), the acceptable acr values and the maximum age of the
+	// authentication in seconds (0: none) the client should ask the
+	// authorization server for; otherwise nil and 0.
+	ACRValues []string
+	MaxAge    int
 
 	// Err is the cause, for logs: match it with errors.Is against the
 	// verifier sentinels. Never show its text to the client.
@@ -52,13 +60,17 @@ func newError(d *bearer.Decision) *Error {
 	if d.Scope != "" {
 		e.Scope = strings.Split(d.Scope, " ")
 	}
+	if d.ACRValues != "" {
+		e.ACRValues = strings.Split(d.ACRValues, " ")
+	}
+	e.MaxAge, _ = strconv.Atoi(d.MaxAge)
 	return e
 }
 
 // httpStatus is the HTTP column of the behaviour table.
 func httpStatus(k bearer.Kind) int {
 	switch k {
-	case bearer.Missing, bearer.InvalidToken:
+	case bearer.Missing, bearer.InvalidToken, bearer.InsufficientUserAuthentication:
 		return http.StatusUnauthorized
 	case bearer.InvalidRequest:
 		return http.StatusBadRequest
@@ -75,7 +87,7 @@ func (p *policy) refuse(w http.ResponseWriter, r *http.Request, d *bearer.Decisi
 	}
 	e := newError(d)
 	h := w.Header()
-	if challenge := p.challenge.Render(d.Kind, d.Description, d.Scope); challenge != "" {
+	if challenge := p.challenge.RenderDecision(d); challenge != "" {
 		h.Set("WWW-Authenticate", challenge)
 	}
 	if e.Status == http.StatusServiceUnavailable {

@@ -106,6 +106,7 @@ type Requirement struct {
 	op     op
 	scopes []string
 	subs   []Requirement
+	cond   Condition // from Where: a requirement on claims other than scopes
 }
 
 // All returns a Requirement that holds when every one of scopes is granted.
@@ -146,12 +147,15 @@ func dedupe(scopes []string) []string {
 // can never hold (an empty [Any] or [AnyOf]). Middleware calls it once, when
 // a route is set up.
 func (r Requirement) Validate() error {
+	if err := validateCondition(r.cond); err != nil {
+		return err
+	}
 	for _, s := range r.scopes {
 		if !Valid(s) {
 			return fmt.Errorf("scopes: %q is not a valid scope token (RFC 6749 §3.3)", s)
 		}
 	}
-	if r.op == opAny && len(r.scopes) == 0 && len(r.subs) == 0 {
+	if r.op == opAny && len(r.scopes) == 0 && len(r.subs) == 0 && r.cond == nil {
 		return fmt.Errorf("scopes: Any or AnyOf with nothing to choose from can never be satisfied")
 	}
 	for _, s := range r.subs {
@@ -184,62 +188,71 @@ func (r Requirement) collect(out *[]string) {
 
 // Check returns nil when granted satisfies r, and otherwise an
 // *[InsufficientScopeError] whose Missing field lists the scopes that, had
-// they been granted, were needed.
+// they been granted, were needed. A requirement with conditions ([Where])
+// needs the token's claims: Check counts every condition as unmet, so use
+// [Requirement.CheckClaims] for those.
 func (r Requirement) Check(granted []string) error {
-	missing, ok := r.missing(granted)
-	if ok {
-		return nil
-	}
-	return &InsufficientScopeError{Required: r.Scopes(), Missing: missing}
+	return r.CheckClaims(granted, nil)
 }
 
-// missing reports whether r holds for granted and, when it does not, the
-// scopes whose absence made it fail.
-func (r Requirement) missing(granted []string) ([]string, bool) {
-	var miss []string
+// CheckClaims is [Requirement.Check] for a requirement that may hold
+// conditions on other claims: claims is the token's claim set as JSON
+// (tokengate.Claims.Raw). It returns nil when both the scopes and the
+// conditions are satisfied, and otherwise an *[InsufficientScopeError]
+// naming the scopes missing and the conditions unmet.
+func (r Requirement) CheckClaims(granted []string, claims []byte) error {
+	var u unmet
+	if r.eval(granted, claims, &u) {
+		return nil
+	}
+	return u.error(r.Scopes())
+}
+
+// eval reports whether r holds for granted and claims and, when it does
+// not, adds to u what made it fail.
+func (r Requirement) eval(granted []string, claims []byte, u *unmet) bool {
+	var failed unmet
 	if r.op == opAll {
 		for _, s := range r.scopes {
 			if !contains(granted, s) {
-				miss = append(miss, s)
+				failed.scope(s)
 			}
+		}
+		if r.cond != nil {
+			failed.check(r.cond, claims)
 		}
 		for _, sub := range r.subs {
-			if m, ok := sub.missing(granted); !ok {
-				miss = appendNew(miss, m)
-			}
+			sub.eval(granted, claims, &failed)
 		}
-		return miss, len(miss) == 0
+		u.add(&failed)
+		return failed.empty()
 	}
 	for _, s := range r.scopes {
 		if contains(granted, s) {
-			return nil, true
+			return true
 		}
-		miss = appendNew(miss, []string{s})
+		failed.scope(s)
+	}
+	if r.cond != nil && !failed.check(r.cond, claims) {
+		return true
 	}
 	for _, sub := range r.subs {
-		m, ok := sub.missing(granted)
-		if ok {
-			return nil, true
-		}
-		miss = appendNew(miss, m)
-	}
-	return miss, false
-}
-
-func appendNew(dst, src []string) []string {
-	for _, s := range src {
-		if !contains(dst, s) {
-			dst = append(dst, s)
+		if sub.eval(granted, claims, &failed) {
+			return true
 		}
 	}
-	return dst
+	u.add(&failed)
+	return false
 }
 
 // String renders r for logs and error messages, for example
 // `all(orders:read) and any(admin, support)`.
 func (r Requirement) String() string {
 	var parts []string
-	if len(r.scopes) > 0 || len(r.subs) == 0 {
+	if r.cond != nil {
+		parts = append(parts, r.cond.String())
+	}
+	if len(r.scopes) > 0 || len(r.subs) == 0 && r.cond == nil {
 		name := "all"
 		if r.op == opAny {
 			name = "any"

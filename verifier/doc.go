@@ -31,6 +31,25 @@
 // claims in the request context, where handlers read them with
 // [FromContext].
 //
+// # Several issuers, several audiences, provider quirks
+//
+// Config.Audiences accepts any of several audiences. [NewMulti] builds a
+// [Multi], one TokenVerifier over a fixed list of issuers, each a Config
+// of its own (discovery, keys, audiences, algorithms), set up when its
+// first token arrives; an "iss" outside the list is refused without any
+// request, and MultiConfig.Resolve lets a program trust a multi-tenant
+// provider's tenants by its own decision:
+//
+//	v, err := verifier.NewMulti(verifier.MultiConfig{Issuers: []verifier.Config{
+//		{Issuer: "https://sso.example.com/realms/shop", Audience: "orders-api"},
+//		{Issuer: "https://example.eu.auth0.com/", Audience: "https://orders.example.com"},
+//	}})
+//
+// Config.Check, Config.TokenKind, Config.IssuerAliases and
+// Config.NoAudience adapt the checks to what a provider puts in its tokens;
+// package profiles sets them for the common providers, naming every
+// relaxation.
+//
 // # What is refused
 //
 // Verify follows RFC 8725 (JWT Best Current Practices) and RFC 9068 (JWT

@@ -28,8 +28,40 @@ type Config struct {
 	Issuer string
 
 	// Audience identifies this API; a token's "aud" must contain it
-	// (RFC 9068 §4, RFC 8725 §3.9). Required.
+	// (RFC 9068 §4, RFC 8725 §3.9). Required, unless Audiences is set or
+	// NoAudience is.
 	Audience string
+
+	// Audiences lists further identifiers of this API: a token's "aud"
+	// must contain at least one of Audience and Audiences. Default: none.
+	Audiences []string
+
+	// NoAudience waives the audience check for a provider whose access
+	// tokens carry no "aud" (Amazon Cognito): a token is then refused if
+	// it has an "aud". It needs Check, which must tell this API's tokens
+	// apart another way (a client_id allow-list); New refuses NoAudience
+	// with Audience, Audiences or without Check. Default false.
+	NoAudience bool
+
+	// IssuerAliases lists other spellings of Issuer that a token's "iss"
+	// may carry, such as Google's "accounts.google.com"; discovery and
+	// keys are Issuer's. Default: none.
+	IssuerAliases []string
+
+	// Check, if set, runs once every built-in check has passed, with the
+	// verified claims: a provider's own claims (Cognito's token_use,
+	// Entra's ver and tid). It may set Claims.ClientID from where the
+	// provider puts the client (Okta's "cid"). An error refuses the token;
+	// one that wraps no ErrInvalidToken is wrapped with it. Default: none.
+	Check func(c *Claims) error
+
+	// TokenKind, if set, replaces the claim-based detection of tokens
+	// that are not access tokens (see the package documentation) for
+	// tokens not typed "at+jwt": it returns nil for an access token and
+	// an error for any other, which is wrapped with ErrNotAccessToken.
+	// Keycloak's "typ" claim and Cognito's token_use say it better than
+	// the default heuristics. Default: the heuristics.
+	TokenKind func(c *Claims) error
 
 	// JWKSURL is the issuer's JSON Web Key Set. Default: the "jwks_uri" of
 	// the issuer's metadata.
@@ -135,8 +167,8 @@ func (c *Config) setDefaults() error {
 	if c.Issuer == "" {
 		return errors.New("verifier: Config.Issuer is required")
 	}
-	if c.Audience == "" {
-		return errors.New("verifier: Config.Audience is required")
+	if err := c.checkAudiences(); err != nil {
+		return err
 	}
 	if err := netpolicy.CheckURL("Config.Issuer", c.Issuer, c.AllowInsecureHTTP); err != nil {
 		return fmt.Errorf("verifier: %w", err)
@@ -236,9 +268,10 @@ func (v *JWT) Close() error {
 //  3. signature, with the key the header's "kid" names; "jku", "x5u",
 //     "jwk" and "x5c" are never used (RFC 8725 §3.10);
 //  4. claims: not an ID, refresh or logout token; "iss" equal to
-//     Config.Issuer; "aud" containing Config.Audience; "exp" present and
-//     not passed; "nbf" and "iat" not in the future, each with the same
-//     leeway.
+//     Config.Issuer (or one of its IssuerAliases); "aud" containing
+//     Config.Audience or one of Config.Audiences; "exp" present and not
+//     passed; "nbf" and "iat" not in the future, each with the same
+//     leeway; then Config.Check, if set.
 func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.cfg.MaxTokenBytes {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "token of %d bytes is longer than MaxTokenBytes %d", len(token), v.cfg.MaxTokenBytes)
@@ -270,7 +303,7 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, errorf(ErrMalformedToken, errors.Join(jwt.ErrTokenMalformed, err), "malformed claims")
 	}
 	if !h.accessTyped {
-		if err := checkClaimsType(s); err != nil {
+		if err := v.checkKind(s); err != nil {
 			return nil, err
 		}
 	}
@@ -283,7 +316,7 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, errorf(ErrSenderConstrained, nil, "token carries \"cnf\" %s: it is sender-constrained, and this verifier accepts bearer tokens only", quote(s.Confirmation))
 	}
 	c := Claims(s.Registered)
-	return &c, nil
+	return v.finish(&c)
 }
 
 // canonicalB64 decodes segments strictly. A decoder that ignored the spare
@@ -337,10 +370,10 @@ func (v *JWT) key(ctx context.Context, h *header) (any, error) {
 func (v *JWT) checkClaims(s *claimset.Set) error {
 	now, leeway := v.cfg.Now(), v.cfg.Leeway
 	switch {
-	case s.Issuer != v.cfg.Issuer:
+	case s.Issuer != v.cfg.Issuer && !slices.Contains(v.cfg.IssuerAliases, s.Issuer):
 		return errorf(ErrWrongIssuer, jwt.ErrTokenInvalidIssuer, "token \"iss\" is %s, want %s", quote(s.Issuer), quote(v.cfg.Issuer))
-	case !slices.Contains(s.Audience, v.cfg.Audience):
-		return errorf(ErrWrongAudience, jwt.ErrTokenInvalidAudience, "token \"aud\" is %s, want %s", quoteList(s.Audience), quote(v.cfg.Audience))
+	case !v.audienceOK(s.Audience):
+		return v.audienceError(s.Audience)
 	case s.ExpiresAt.IsZero():
 		return errorf(ErrInvalidToken, jwt.ErrTokenRequiredClaimMissing, "token has no \"exp\"")
 	case !now.Before(s.ExpiresAt.Add(leeway)):

@@ -32,7 +32,16 @@ func describe(k Kind, err error) string {
 	case InvalidToken:
 		return pick(err, invalidTokenPhrases, "the access token is invalid")
 	case InsufficientScope:
+		var se *scopes.InsufficientScopeError
+		if errors.As(err, &se) && len(se.Unmet) > 0 {
+			return unmetDescription(se)
+		}
 		return pick(err, insufficientScopePhrases, "the access token lacks a scope this resource requires")
+	case InsufficientUserAuthentication:
+		if su := stepUp(err); su != nil {
+			return stepUpDescription(su)
+		}
+		return "a different authentication level is required"
 	}
 	return "the access token cannot be checked now"
 }
@@ -129,7 +138,17 @@ func checkURL(raw string) error {
 // access the protected resource". For Missing the challenge carries no
 // error information (RFC 6750 §3.1).
 func (c Challenge) Render(k Kind, description, scope string) string {
-	if k == Unavailable || k < Missing || k > Unavailable {
+	return c.render(&Decision{Kind: k, Description: description, Scope: scope})
+}
+
+// RenderDecision returns the WWW-Authenticate value for d, as [Render]
+// does, with the acr_values and max_age attributes of an
+// InsufficientUserAuthentication refusal (RFC 9470 §3).
+func (c Challenge) RenderDecision(d *Decision) string { return c.render(d) }
+
+func (c Challenge) render(d *Decision) string {
+	k, description, scope := d.Kind, d.Description, d.Scope
+	if k == Unavailable || k < Missing || k > InsufficientUserAuthentication {
 		return ""
 	}
 	var b strings.Builder
@@ -152,6 +171,12 @@ func (c Challenge) Render(k Kind, description, scope string) string {
 		}
 		if k == InsufficientScope && scope != "" {
 			param("scope", scope)
+		}
+		if k == InsufficientUserAuthentication && d.ACRValues != "" {
+			param("acr_values", d.ACRValues)
+		}
+		if k == InsufficientUserAuthentication && d.MaxAge != "" {
+			param("max_age", d.MaxAge)
 		}
 	}
 	if c.ResourceMetadata != "" {

@@ -18,6 +18,10 @@ import (
 //	InvalidRequest     400   error="invalid_request"       InvalidArgument
 //	InsufficientScope  403   error="insufficient_scope"    PermissionDenied
 //	Unavailable        503   none; Retry-After             Unavailable
+//	InsufficientUserAuthentication
+//	                   401   error="insufficient_user_authentication",
+//	                         acr_values, max_age (RFC 9470 §3)
+//	                                                       Unauthenticated
 type Kind uint8
 
 // The kinds of refusal. The zero Kind is not a valid class.
@@ -27,6 +31,7 @@ const (
 	InvalidToken
 	InsufficientScope
 	Unavailable
+	InsufficientUserAuthentication
 )
 
 var kindNames = [...]string{
@@ -35,10 +40,12 @@ var kindNames = [...]string{
 	InvalidToken:      "invalid_token",
 	InsufficientScope: "insufficient_scope",
 	Unavailable:       "unavailable",
+
+	InsufficientUserAuthentication: "insufficient_user_authentication",
 }
 
 // String returns the kind's name; for the three kinds that RFC 6750 §3.1
-// gives an error code it is that code.
+// gives an error code, and the one RFC 9470 §3 adds, it is that code.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
 		return kindNames[k]
@@ -50,7 +57,7 @@ func (k Kind) String() string {
 // InvalidRequest, InvalidToken and InsufficientScope, "" for the others.
 func (k Kind) code() string {
 	switch k {
-	case InvalidRequest, InvalidToken, InsufficientScope:
+	case InvalidRequest, InvalidToken, InsufficientScope, InsufficientUserAuthentication:
 		return k.String()
 	}
 	return ""
@@ -59,6 +66,9 @@ func (k Kind) code() string {
 // Classify maps an error from header parsing, a verifier, a scope check or
 // an application check to its Kind. The order of the checks is the policy:
 //
+//  0. a user authentication that falls short (RFC 9470 §3) and nothing
+//     else: a *tokengate.StepUpError, or a *scopes.InsufficientScopeError
+//     whose only unmet conditions are such: InsufficientUserAuthentication;
 //  1. a missing scope (*scopes.InsufficientScopeError) or [ErrDenied]:
 //     InsufficientScope;
 //  2. tokengate.ErrInvalidRequest: InvalidRequest;
@@ -86,6 +96,8 @@ func classify(err error) (Kind, bool) {
 	switch {
 	case err == nil:
 		return Unavailable, false
+	case stepUp(err) != nil:
+		return InsufficientUserAuthentication, true
 	case errors.As(err, &scopeErr), errors.Is(err, ErrDenied):
 		return InsufficientScope, true
 	case errors.Is(err, tokengate.ErrInvalidRequest):

@@ -32,6 +32,12 @@ type Decision struct {
 	// not lift.
 	Scope string
 
+	// ACRValues and MaxAge are the acr_values (space-separated) and
+	// max_age (seconds) attributes of an InsufficientUserAuthentication
+	// refusal (RFC 9470 §3); "" otherwise, or when the route sets none.
+	ACRValues string
+	MaxAge    string
+
 	// Err is the cause, for logs: it matches the verifier sentinels with
 	// errors.Is. It is never shown to the client.
 	Err error
@@ -94,7 +100,7 @@ func (r *Rule) Authorize(ctx context.Context, v tokengate.TokenVerifier, token s
 	case r.deny != nil:
 		return nil, r.Refuse(r.deny)
 	}
-	if err := r.req.Check(claims.Scopes); err != nil {
+	if err := r.req.CheckClaims(claims.Scopes, claims.Raw); err != nil {
 		return nil, r.Refuse(err)
 	}
 	if check == nil {
@@ -118,7 +124,17 @@ func (r *Rule) Refuse(err error) *Decision {
 // the attribute to name should k be InsufficientScope.
 func decide(k Kind, err error, scope string) *Decision {
 	d := &Decision{Kind: k, Code: k.code(), Description: describe(k, err), Err: err}
-	if k == InsufficientScope {
+	var se *scopes.InsufficientScopeError
+	switch {
+	case k == InsufficientUserAuthentication:
+		if su := stepUp(err); su != nil {
+			d.ACRValues, d.MaxAge = strings.Join(su.ACRValues, " "), su.MaxAgeSeconds()
+		}
+	case k == InsufficientScope && errors.As(err, &se) && len(se.Unmet) > 0:
+		if len(se.Missing) > 0 {
+			d.Scope = scope // more scope is part of the answer
+		}
+	case k == InsufficientScope:
 		d.Scope = scope
 	}
 	return d

@@ -3,6 +3,7 @@ package claimset
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -121,5 +122,40 @@ func TestDuplicateNamesLastWins(t *testing.T) {
 	s, err := Parse([]byte(`{"sub":"a","sub":"b"}`))
 	if err != nil || s.Subject != "b" {
 		t.Fatalf("Parse() = %q, %v; want the last sub, as encoding/json", s.Subject, err)
+	}
+}
+
+func TestLookupAndStrings(t *testing.T) {
+	data := []byte(`{"a":{"b":{"c":["x",1,"y"]}},"o":{"k1":1,"k2":{}},"s":"one","a2":{"b":2},"d":1,"d":2}`)
+	tests := []struct {
+		path  []string
+		raw   string
+		found bool
+	}{
+		{[]string{"a", "b", "c"}, `["x",1,"y"]`, true},
+		{[]string{"a", "x"}, "", false},
+		{[]string{"a2", "b", "c"}, "", false},
+		{[]string{"d"}, "2", true}, // the last of a repeated name, as Parse
+		{nil, "", false},
+	}
+	for _, tt := range tests {
+		raw, found, err := Lookup(data, tt.path...)
+		if err != nil || raw != tt.raw || found != tt.found {
+			t.Errorf("Lookup(%q) = %q, %v, %v; want %q, %v", tt.path, raw, found, err, tt.raw, tt.found)
+		}
+	}
+	for raw, want := range map[string][]string{
+		`["x",1,"y",{"z":1},["w"]]`: {"x", "y"},
+		`{"k1":1,"k2":{}}`:          {"k1", "k2"},
+		`"one"`:                     {"one"},
+		`1`:                         nil,
+		`[]`:                        nil,
+	} {
+		if got := Strings(raw); !slices.Equal(got, want) {
+			t.Errorf("Strings(%s) = %q, want %q", raw, got, want)
+		}
+	}
+	if _, _, err := Lookup([]byte(`{"a":`), "a"); err == nil {
+		t.Error("Lookup(malformed) error = nil")
 	}
 }

@@ -57,6 +57,8 @@
 //	bad, expired, wrong iss or aud, ID token, ...   Unauthenticated
 //	two authorization values, malformed value       InvalidArgument
 //	valid token, missing scope (or denied)          PermissionDenied
+//	valid token, missing role or claim              PermissionDenied, naming it
+//	acr or auth_time short (RFC 9470 §3)            Unauthenticated, with acr_values and max_age
 //	issuer's keys or introspection unreachable      Unavailable
 //
 // Unknown and Internal are never returned. A verifier error that wraps none

@@ -3,6 +3,7 @@ package grpcauth
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -128,6 +129,9 @@ func toStatus(d *bearer.Decision) error {
 		msg = "the request carries no bearer access token"
 	case d.Kind == bearer.InsufficientScope && d.Scope != "":
 		msg += " (" + d.Scope + ")"
+	case d.Kind == bearer.InsufficientUserAuthentication:
+		// RFC 9470 §3's challenge attributes, for the client to step up.
+		msg += stepUpAttributes(d)
 	}
 	return status.Error(grpcCode(d.Kind), "grpcauth: "+msg)
 }
@@ -136,7 +140,7 @@ func toStatus(d *bearer.Decision) error {
 // are never used.
 func grpcCode(k bearer.Kind) codes.Code {
 	switch k {
-	case bearer.Missing, bearer.InvalidToken:
+	case bearer.Missing, bearer.InvalidToken, bearer.InsufficientUserAuthentication:
 		return codes.Unauthenticated
 	case bearer.InvalidRequest:
 		return codes.InvalidArgument
@@ -144,4 +148,20 @@ func grpcCode(k bearer.Kind) codes.Code {
 		return codes.PermissionDenied
 	}
 	return codes.Unavailable
+}
+
+// stepUpAttributes renders the acr_values and max_age of a step-up refusal
+// as the message's suffix: ` (acr_values="a b", max_age="300")`.
+func stepUpAttributes(d *bearer.Decision) string {
+	var parts []string
+	if d.ACRValues != "" {
+		parts = append(parts, `acr_values="`+d.ACRValues+`"`)
+	}
+	if d.MaxAge != "" {
+		parts = append(parts, `max_age="`+d.MaxAge+`"`)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
