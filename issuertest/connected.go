@@ -193,3 +193,14 @@ func (s *Server) handleAccountSignOut(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: accountCookie, Path: connectedPath, MaxAge: -1})
 	http.Redirect(w, r, connectedPath, http.StatusSeeOther)
 }
+
+// RevokeGrants does what the connected-apps page does when subject
+// revokes clientID: every grant subject gave it ends, with its codes and
+// tokens, so that its refresh tokens are refused and introspection reports
+// its access tokens inactive; JWTs it holds still verify locally until
+// they expire. It returns how many grants it revoked, and the latest exp of
+// the access tokens that were still valid (zero if none). Use it to test
+// how a client or an API behaves when the user disconnects an app.
+func (s *Server) RevokeGrants(subject, clientID string) (int, time.Time) {
+	return s.store.revokeApp(subject, clientID)
+}

@@ -58,6 +58,9 @@ ul.apps{margin:0 0 1.5rem;padding:0;list-style:none}
 ul.apps>li{margin:0 0 1rem;padding:1rem 1rem .25rem;border:1px solid #d0d7de;border-radius:10px}
 ul.apps h2{margin:0 0 .5rem;font-size:1.0625rem}
 ul.apps .actions{margin-top:.5rem;margin-bottom:.75rem}
+ul.apps ul.scopes{margin-bottom:.75rem}
+ul.apps ul.scopes li{display:flex;flex-wrap:wrap;align-items:baseline;gap:0 .5rem;padding:.375rem .75rem}
+ul.apps .what{display:inline;font-weight:500}
 .danger{color:#a40e26;border-color:#cf222e}
 .danger:hover{background:#ffebe9}
 .notice{margin:0 0 1.25rem;padding:.75rem .875rem;color:#0f3d1f;background:#dafbe1;border:1px solid #4ac26b;border-radius:8px}

@@ -200,3 +200,18 @@ func TestConnectedAppsSignOut(t *testing.T) {
 		t.Errorf("after signing out the page is not the sign-in form:\n%s", page.body)
 	}
 }
+
+// TestRevokeGrants: the method does what the page does, for one client.
+func TestRevokeGrants(t *testing.T) {
+	s, _, app, vendor := connectedServer(t)
+	n, until := s.RevokeGrants(issuertest.Alice, vendorID)
+	if n != 1 || !until.Equal(epoch.Add(issuertest.DefaultAccessTokenLifetime)) {
+		t.Errorf("RevokeGrants() = %d, %v; want 1 grant, access tokens until %v", n, until, epoch.Add(issuertest.DefaultAccessTokenLifetime))
+	}
+	if introspect(t, s, vendor.AccessToken)["active"] != false || introspect(t, s, app.AccessToken)["active"] != true {
+		t.Error("RevokeGrants() did not end the vendor's grant alone")
+	}
+	if n, _ := s.RevokeGrants(issuertest.Alice, vendorID); n != 0 {
+		t.Errorf("a second RevokeGrants() = %d, want 0", n)
+	}
+}
