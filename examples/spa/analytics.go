@@ -17,7 +17,8 @@ type analyticsConfig struct {
 	url, appURL, apiURL, issuer string
 	clientID, secret            string // its own credentials at the issuer
 	now                         func() time.Time
-	every                       time.Duration // how often it reads; 0: only when asked
+	every                       time.Duration    // how often it reads; 0: only when asked
+	ticks                       <-chan time.Time // the schedule instead of every, for tests
 }
 
 // Bounds of what analytics keeps.
@@ -99,21 +100,26 @@ func (a *analytics) handler() http.Handler {
 	return corsPolicy{origin: a.cfg.appURL, methods: []string{"GET", "POST"}, credentials: true}.wrap(mux)
 }
 
-// start reads every connected profile every cfg.every until stop.
+// start reads every connected profile every cfg.every (or on each of
+// cfg.ticks) until stop.
 func (a *analytics) start() {
-	if a.cfg.every <= 0 {
+	if a.cfg.ticks == nil && a.cfg.every <= 0 {
 		close(a.done)
 		return
 	}
 	go func() {
 		defer close(a.done)
-		t := time.NewTicker(a.cfg.every)
-		defer t.Stop()
+		ticks := a.cfg.ticks
+		if ticks == nil {
+			t := time.NewTicker(a.cfg.every)
+			defer t.Stop()
+			ticks = t.C
+		}
 		for {
 			select {
 			case <-a.quit:
 				return
-			case <-t.C:
+			case <-ticks:
 				a.syncAll("on its schedule")
 			}
 		}

@@ -207,3 +207,23 @@ func TestCodeReplayAtTheIssuer(t *testing.T) {
 		t.Errorf("introspection route with the tokens of a replayed code = %d, want 401", resp.StatusCode)
 	}
 }
+
+// TestAnalyticsSchedule: analytics reads the profiles it may read on its
+// own schedule, without the user, with its own token.
+func TestAnalyticsSchedule(t *testing.T) {
+	ticks := make(chan time.Time)
+	d, _ := testDemo(t, ticks)
+	user := browserClient(t, true)
+	if resp, _ := send(t, user, "GET", d.analyticsURL+"/connect", ""); resp.StatusCode != 200 {
+		t.Fatalf("connecting analytics = %d", resp.StatusCode)
+	}
+	if r := report(t, d, user, "GET", "/status"); len(r.Syncs) != 1 || r.Syncs[0].Trigger != "when connected" {
+		t.Fatalf("syncs before the schedule ticked: %+v, want the one when connected", r.Syncs)
+	}
+	ticks <- time.Time{} // the schedule ticks
+	ticks <- time.Time{} // taken only once the first scheduled read is done
+	r := report(t, d, user, "GET", "/status")
+	if got := routes(r); r.Syncs[0].Trigger != "on its schedule" || got["GET /profile"] != 200 || got["GET /profile/introspected"] != 200 {
+		t.Errorf("after the schedule ticked: %s %v, want both reads 200 on its schedule", r.Syncs[0].Trigger, got)
+	}
+}

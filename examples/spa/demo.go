@@ -24,7 +24,8 @@ const (
 // config is the demo's settings; parseConfig fills it from flags.
 type config struct {
 	appAddr, apiAddr, analyticsAddr, issuerAddr string
-	syncEvery                                   time.Duration // 0: analytics reads only when asked
+	syncEvery                                   time.Duration    // 0: analytics reads only when asked
+	syncTicks                                   <-chan time.Time // analytics' schedule instead of syncEvery (tests)
 	accessTTL                                   time.Duration
 	interactive                                 bool             // the issuer's HTML sign-in and consent (false in tests: alice approves at once)
 	now                                         func() time.Time // every party's clock
@@ -78,7 +79,7 @@ func newDemo(ctx context.Context, cfg config) (d *demo, err error) {
 	}
 	d.analytics = newAnalytics(analyticsConfig{
 		url: d.analyticsURL, appURL: d.appURL, apiURL: d.apiURL, issuer: d.iss.URL,
-		clientID: analyticsClientID, secret: analyticsSecret, now: cfg.now, every: cfg.syncEvery,
+		clientID: analyticsClientID, secret: analyticsSecret, now: cfg.now, every: cfg.syncEvery, ticks: cfg.syncTicks,
 	})
 	handlers := []http.Handler{
 		appHandler(appSettings{app: d.appURL, api: d.apiURL, analytics: d.analyticsURL, issuer: d.iss.URL}),

@@ -133,14 +133,19 @@ func TestParseConfig(t *testing.T) {
 }
 
 // testDemo runs the demo on free ports with a clock the test moves and the
-// issuer's non-interactive login (alice approves at once).
-func testDemo(t *testing.T) (*demo, *issuertest.Clock) {
+// issuer's non-interactive login (alice approves at once); ticks, if
+// given, is analytics' schedule.
+func testDemo(t *testing.T, ticks ...chan time.Time) (*demo, *issuertest.Clock) {
 	t.Helper()
 	clock := issuertest.NewClock(time.Now().Truncate(time.Second))
-	d, err := newDemo(t.Context(), config{
+	cfg := config{
 		appAddr: "127.0.0.1:0", apiAddr: "127.0.0.1:0", analyticsAddr: "127.0.0.1:0", issuerAddr: "127.0.0.1:0",
 		accessTTL: issuertest.DefaultAccessTokenLifetime, now: clock.Now,
-	})
+	}
+	if len(ticks) > 0 {
+		cfg.syncTicks = ticks[0]
+	}
+	d, err := newDemo(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("newDemo() error = %v", err)
 	}

@@ -333,4 +333,4 @@ function wire() {
   $("app").dataset.ready = "true";
 }
 
-start();
+start().catch((e) => logStep({ id: "error", kind: "error", title: "The app stopped on an error", got: [String(e)] }));
