@@ -84,6 +84,12 @@ type Client struct {
 	// (OIDC Registration §2): [AlgRS256], [AlgES256] or [AlgEdDSA]. Empty
 	// means RS256, the default the specification sets.
 	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
+	// WebOrigins are the origins (scheme://host[:port], as a browser sends
+	// them in Origin) of a public browser client that runs in a page, such
+	// as a single-page app: the token, revocation, userinfo, JWKS and
+	// metadata endpoints answer CORS requests from them (see the package
+	// documentation). Only a public client may have them.
+	WebOrigins []string `json:"web_origins,omitempty"`
 }
 
 // A User can sign in at the authorization endpoint.
@@ -156,6 +162,9 @@ func (c *Client) validate() error {
 	}
 	if c.Introspect && c.public() {
 		return fmt.Errorf("client %q: introspection needs a secret", c.ID)
+	}
+	if err := c.validateWebOrigins(); err != nil {
+		return err
 	}
 	if c.allows(GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
 		return fmt.Errorf("client %q: authorization_code needs a redirect URI", c.ID)

@@ -60,6 +60,7 @@
 //	POST /introspect                             RFC 7662
 //	POST /revoke                                 RFC 7009
 //	GET, POST /userinfo                          OIDC Core §5.3
+//	GET  /connected-apps                         the user's connected apps, with revocation
 //
 // The authorization endpoint shows (never redirects) an error about the
 // client or redirect URI, and redirects every other error with state
@@ -83,6 +84,26 @@
 // refresh_token for refresh tokens, so that a resource server can refuse a
 // refresh token offered as a bearer credential; [WithHydraIntrospection]
 // and [WithNodeOIDCIntrospection] make it answer as those servers do.
+//
+// # Browser clients and connected apps
+//
+// A public client with [Client.WebOrigins] runs in a page: the token,
+// revocation, userinfo, JWKS and metadata endpoints answer CORS requests
+// (Fetch standard) from exactly those origins. A preflight from one of
+// them gets 204 with the route's methods and the Authorization and
+// Content-Type headers; one from any other origin, or for another method
+// or header, gets 403 without them. Responses name the origin, never "*",
+// never allow credentials, and vary by Origin. The authorization and
+// introspection endpoints, the login pages and the admin endpoint answer
+// no other origin.
+//
+// The connected-apps page (/connected-apps) is where a user signs in at the
+// issuer, sees each client that holds tokens of theirs with the scopes
+// and audiences it was given, and revokes one: every grant the user gave
+// it ends at once, so its refresh tokens are refused and introspection
+// reports its access tokens inactive, while a resource server that
+// verifies JWTs locally accepts them until they expire, as the page says.
+// The user's other grants and password are unchanged.
 //
 // # Key rotation
 //

@@ -112,6 +112,7 @@ func WithClients(clients ...Client) Option {
 			cl.RedirectURIs = slices.Clone(cl.RedirectURIs)
 			cl.Scopes = slices.Clone(cl.Scopes)
 			cl.GrantTypes = slices.Clone(cl.GrantTypes)
+			cl.WebOrigins = slices.Clone(cl.WebOrigins)
 			c.clients = append(c.clients, cl) // a deep copy: later changes by the caller do not race
 		}
 	})

@@ -78,19 +78,23 @@ var pages = template.Must(template.New("").Parse(`
 <form method="post" action="login">
 <input type="hidden" name="request" value="{{.Request}}">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
-<label for="username">Username</label>
+{{template "credentials" .}}
+</form>
+{{template "test-users" .Users}}
+</main></body></html>{{end}}
+
+{{define "credentials"}}<label for="username">Username</label>
 <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" value="{{.Username}}" required{{if not .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="error"{{end}}>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="error"{{end}}>
-<div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>
-<section aria-labelledby="test-users">
+<div class="actions"><button type="submit" class="primary">Sign in</button></div>{{end}}
+
+{{define "test-users"}}<section aria-labelledby="test-users">
 <h2 id="test-users">Test users</h2>
 <p class="hint">This is a test issuer: these accounts exist only here.</p>
 <table id="users"><thead><tr><th scope="col">Username</th><th scope="col">Password</th></tr></thead>
-<tbody>{{range .Users}}<tr><td><code>{{.Subject}}</code></td><td><code>{{.Password}}</code></td></tr>{{end}}</tbody></table>
-</section>
-</main></body></html>{{end}}
+<tbody>{{range .}}<tr><td><code>{{.Subject}}</code></td><td><code>{{.Password}}</code></td></tr>{{end}}</tbody></table>
+</section>{{end}}
 
 {{define "consent"}}{{template "head" .}}
 <p>Signed in as <b>{{.Username}}</b>.</p>
@@ -141,11 +145,17 @@ func mergeDescriptions(more map[string]string) map[string]string {
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, p page) {
+	renderPage(w, pages, status, name, p)
+}
+
+// renderPage writes the page name of set with the headers of every page:
+// never cached, never framed, nothing loaded from elsewhere.
+func renderPage(w http.ResponseWriter, set *template.Template, status int, name string, data any) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, name, p)
+	_ = set.ExecuteTemplate(w, name, data)
 }

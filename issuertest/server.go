@@ -32,6 +32,8 @@ type Server struct {
 
 	closeOnce sync.Once
 	closing   chan struct{} // closed by Close: ends injected delays
+
+	accounts *accountSessions // sign-ins of the connected-apps page
 }
 
 // NewServer starts an issuer on a loopback port and returns it; the caller
@@ -64,6 +66,7 @@ func NewServer(opts ...Option) *Server {
 		users:   map[string]*User{},
 		closing: make(chan struct{}),
 	}
+	s.accounts = newAccountSessions(cfg.now)
 	for i := range cfg.clients {
 		s.clients[cfg.clients[i].ID] = &cfg.clients[i]
 	}
@@ -129,10 +132,11 @@ func (s *Server) routes() http.Handler {
 	handle("POST /revoke", EndpointRevoke, s.handleRevoke)
 	handle("GET /userinfo", EndpointUserinfo, s.handleUserinfo)
 	handle("POST /userinfo", EndpointUserinfo, s.handleUserinfo)
+	s.connectedRoutes(handle)
 	if s.cfg.admin {
 		mux.Handle("/admin/", s.adminRoutes())
 	}
-	return mux
+	return s.withCORS(mux)
 }
 
 // validate checks the options. Defaults are set before the options apply,

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -23,8 +25,8 @@ func TestStory(t *testing.T) {
 			if err := s.tell(t.Context()); err != nil {
 				t.Fatalf("tell() error = %v\n%s", err, out.String())
 			}
-			if strings.Contains(out.String(), s.token.AccessToken) {
-				t.Error("the story printed a whole access token")
+			if strings.Contains(out.String(), s.token.AccessToken) || strings.Contains(out.String(), s.idToken) {
+				t.Error("the story printed a whole access or ID token")
 			}
 		})
 	}
@@ -78,5 +80,36 @@ func TestRunFlags(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"-alg", "HS256"}, &out, &errOut); err == nil {
 		t.Error("run(-alg HS256) error = nil, want the algorithm refused")
+	}
+}
+
+// TestStoryShowsBothTokens: step 4 shows the ID token and the access
+// token side by side, with the algorithm -alg chose for access tokens
+// beside RS256 for ID tokens, and step 5 the email /userinfo has.
+func TestStoryShowsBothTokens(t *testing.T) {
+	for _, alg := range []string{"RS256", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := run(t.Context(), []string{"-alg", alg}, &out, io.Discard); err != nil {
+				t.Fatalf("run(-alg %s) error = %v\n%s", alg, err, out.String())
+			}
+			for _, want := range []*regexp.Regexp{
+				regexp.MustCompile(`(?m)^\s+ID token: who signed in\s+access token: what the client may do$`),
+				regexp.MustCompile(`(?m)^\s+typ\s+JWT\s+at\+jwt$`),
+				regexp.MustCompile(`(?m)^\s+alg\s+RS256\s+` + alg + `$`),
+				regexp.MustCompile(`(?m)^\s+aud\s+web-app\s+https://api\.example\.test$`),
+				regexp.MustCompile(`(?m)^\s+scope\s+-\s+openid .*orders:read`),
+				regexp.MustCompile(`(?m)^\s+client_id\s+- \(azp web-app\)\s+web-app$`),
+				regexp.MustCompile(`(?m)^\s+nonce\s+\S{16,}\s+-$`),
+				regexp.MustCompile(`(?m)^\s+at_hash\s+\S{16,}\s+-$`),
+				regexp.MustCompile(`(?m)^\s+exp\s+\d\d:\d\d:\d\d \(5m0s after iat\)\s+\d\d:\d\d:\d\d \(5m0s after iat\)$`),
+				regexp.MustCompile(`access tokens signed ` + alg + ` \(-alg\)`),
+				regexp.MustCompile(`/userinfo adds the name "Alice Example" and the email alice@example\.test`),
+			} {
+				if !want.MatchString(out.String()) {
+					t.Errorf("output lacks %s:\n%s", want, out.String())
+				}
+			}
+		})
 	}
 }

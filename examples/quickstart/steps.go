@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -111,6 +110,9 @@ func (s *story) exchange() error {
 	s.rep.say("refresh_token %s  lives %v at this issuer, rotates on every use", short(tok.RefreshToken), issuertest.DefaultRefreshTokenLifetime)
 	s.rep.say("id_token      %s  lives %v: who signed in, for the client only", short(s.idToken), issuertest.DefaultIDTokenLifetime)
 	s.rep.say("scope granted: %v", tok.Extra("scope"))
+	for _, line := range sideBySide(s.idToken, tok.AccessToken) {
+		s.rep.say("  %s", line)
+	}
 	switch {
 	case tok.RefreshToken == "":
 		return errNoRefreshToken
@@ -138,13 +140,17 @@ func (s *story) verifyIDToken() error {
 	if err := info.Claims(&who); err != nil {
 		return err
 	}
-	s.rep.say("signed in: sub %q at %s; /userinfo adds %s <%s>", id.Subject, id.IssuedAt.UTC().Format(time.TimeOnly), who.Name, info.Email)
+	s.rep.say("signed in: sub %q at %s; /userinfo adds the name %q and the email %s (verified: %v)",
+		id.Subject, id.IssuedAt.UTC().Format(time.TimeOnly), who.Name, info.Email, info.EmailVerified)
 	if err := id.VerifyAccessToken(s.token.AccessToken); err != nil {
 		return fmt.Errorf("at_hash: %w", err)
 	}
 	s.rep.say("nonce matches ours; at_hash matches the access token")
 	s.rep.say("its audience is the client: an ID token says who logged in, not what the API may allow")
 	if err := expect("nonce", id.Nonce, s.nonce); err != nil {
+		return err
+	}
+	if err := expect("email from /userinfo", info.Email, "alice@example.test"); err != nil {
 		return err
 	}
 	return expect("sub", id.Subject, issuertest.Alice)
@@ -327,18 +333,4 @@ func oauthError(err error) string {
 		return fmt.Sprintf("%d %s (%s)", re.Response.StatusCode, re.ErrorCode, re.ErrorDescription)
 	}
 	return fmt.Sprint(err)
-}
-
-// headerKid reads the kid of a compact JWS without verifying it.
-func headerKid(tok string) string {
-	head, _, _ := strings.Cut(tok, ".")
-	b, err := base64.RawURLEncoding.DecodeString(head)
-	if err != nil {
-		return ""
-	}
-	var h struct {
-		Kid string `json:"kid"`
-	}
-	json.Unmarshal(b, &h)
-	return h.Kid
 }

@@ -23,6 +23,7 @@ const redirectURI = "http://127.0.0.1:8765/callback"
 // story holds the parties and what the client has learned so far.
 type story struct {
 	rep   *reporter
+	alg   string // of access tokens
 	clock *issuertest.Clock
 	iss   *issuertest.Server
 	api   *api
@@ -39,7 +40,7 @@ type story struct {
 // newStory starts the issuer (with a clock the story moves), the API and
 // the client's view of the issuer, found by discovery.
 func newStory(ctx context.Context, alg string, rep *reporter) (*story, error) {
-	s := &story{rep: rep, clock: issuertest.NewClock(time.Now().Truncate(time.Second))}
+	s := &story{rep: rep, alg: alg, clock: issuertest.NewClock(time.Now().Truncate(time.Second))}
 	s.iss = issuertest.NewServer(issuertest.WithClock(s.clock.Now), issuertest.WithSigningAlg(alg))
 	s.http = &http.Client{
 		Timeout:       10 * time.Second,
@@ -59,7 +60,7 @@ func newStory(ctx context.Context, alg string, rep *reporter) (*story, error) {
 		ClientID:    issuertest.PublicClientID,
 		Endpoint:    s.oidc.Endpoint(),
 		RedirectURL: redirectURI,
-		Scopes:      []string{oidc.ScopeOpenID, "profile", oidc.ScopeOfflineAccess, "orders:read", "refunds:write"},
+		Scopes:      []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess, "orders:read", "refunds:write"},
 	}
 	s.oauth.Endpoint.AuthStyle = oauth2.AuthStyleInParams // a public client has no secret
 	return s, nil
@@ -75,7 +76,8 @@ func (s *story) close() {
 // tell runs the steps in order and stops at the first that does not
 // behave as expected.
 func (s *story) tell(ctx context.Context) error {
-	s.rep.say("issuer %s, API %s, signing %s", s.iss.URL, s.api.url, s.iss.SigningKeyID())
+	s.rep.say("issuer %s, API %s", s.iss.URL, s.api.url)
+	s.rep.say("access tokens signed %s (-alg) with kid %s; ID tokens RS256, which every OpenID client accepts (OIDC Core §15.1)", s.alg, s.iss.SigningKeyID())
 	steps := []struct {
 		title string
 		run   func() error
