@@ -29,15 +29,19 @@ var rules = map[string]rule{
 	"internal/claimset":   {tokengate: []string{"scopes"}},
 	"internal/discovery":  {},
 	"jwkscache":           {thirdParty: []string{"github.com/MicahParks/jwkset", "github.com/golang-jwt/jwt/v5", "golang.org/x/sync"}},
-	"verifier":            {tokengate: []string{"", "scopes", "jwkscache", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
-	"introspection":       {tokengate: []string{"", "scopes", "internal/claimset", "internal/discovery"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
-	"internal/bearer":     {tokengate: []string{"", "scopes"}},
+	"internal/retry":      {},
+	"verifier":            {tokengate: []string{"", "scopes", "jwkscache", "internal/claimset", "internal/discovery", "internal/oplog", "internal/retry"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
+	"introspection":       {tokengate: []string{"", "scopes", "internal/claimset", "internal/discovery", "internal/oplog", "internal/retry"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
+	"internal/oplog":      {tokengate: []string{""}},
+	"internal/bearer":     {tokengate: []string{"", "scopes", "internal/oplog"}},
 	"middleware":          {tokengate: []string{"", "scopes", "internal/bearer"}},
 	"middleware/grpcauth": {tokengate: []string{"", "scopes", "internal/bearer"}, thirdParty: []string{"google.golang.org/grpc"}},
 	"issuertest":          {},
 	"claims":              {tokengate: []string{"scopes", "internal/claimset"}},
 	"stepup":              {tokengate: []string{"", "scopes", "internal/claimset"}},
 	"profiles":            {tokengate: []string{"verifier", "claims", "scopes", "internal/claimset"}},
+	"otelgate":            {tokengate: []string{""}, thirdParty: []string{"go.opentelemetry.io/otel", "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"}},
+	"cmd/tokengate":       {tokengate: []string{"verifier", "middleware", "scopes", "jwkscache", "internal/discovery"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
 }
 
 // sharedPolicy is the one package at the bottom of the graph that every
@@ -161,6 +165,12 @@ func TestTransitiveEdges(t *testing.T) {
 		{"scopes", "github.com/", "scopes is a standard-library leaf"},
 		{"internal/netpolicy", "github.com/", "the shared policy is a standard-library leaf"},
 		{"issuertest", module + "/", "issuertest is independent of the code it tests"},
+		// OpenTelemetry is linked only by those who import otelgate.
+		{"middleware", "go.opentelemetry.io/", "a service that does not use OpenTelemetry links none of it"},
+		{"middleware/grpcauth", "go.opentelemetry.io/", "a service that does not use OpenTelemetry links none of it"},
+		{"verifier", "go.opentelemetry.io/", "a service that does not use OpenTelemetry links none of it"},
+		{"introspection", "go.opentelemetry.io/", "a service that does not use OpenTelemetry links none of it"},
+		{"", "go.opentelemetry.io/", "the root contract package links no third-party module"},
 	}
 	pkgs := map[string]goPackage{}
 	for _, p := range listPackages(t) {

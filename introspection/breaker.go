@@ -1,12 +1,14 @@
 package introspection
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/oplog"
 )
 
 // breaker keeps calls away from a failing endpoint. After a failed call
@@ -22,8 +24,8 @@ import (
 // when the breaker opened cannot grow the pause or close it again.
 type breaker struct {
 	base, cap time.Duration
-	log       *slog.Logger
-	endpoint  string
+	log       *oplog.Logger
+	endpoint  func() string
 
 	mu       sync.Mutex // guards the fields below
 	failures int        // consecutive failures; zero when closed
@@ -31,6 +33,7 @@ type breaker struct {
 	probing  bool       // a probe call is in flight
 	gen      uint64     // incremented each time the breaker opens
 	last     string     // the last failure, for the errors of the calls not made
+	answered bool       // the endpoint has answered since the last failure
 }
 
 // ticket is a call let through by [breaker.enter].
@@ -73,28 +76,49 @@ func (b *breaker) leave(t ticket, o outcome, cause error, now time.Time) {
 	if t.probe {
 		b.probing = false
 	}
+	if o == answered && t.gen == b.gen {
+		b.answered = true
+	}
 	if t.gen != b.gen || o == notMade || (o == answered && b.failures == 0) {
 		b.mu.Unlock()
 		return
 	}
+	ep := b.endpoint()
 	if o == answered {
 		n := b.failures
 		b.failures, b.until = 0, time.Time{}
 		b.mu.Unlock()
-		if n > 1 { // a pause was logged
-			b.log.Info("introspection endpoint answering again", "endpoint", b.endpoint, "failed_calls", n)
-		}
+		b.log.Recovered(context.Background(), "introspect "+ep, "tokengate: introspection endpoint answering again",
+			slog.String("endpoint", ep), slog.Int("failed_calls", n))
 		return
 	}
 	b.failures++
 	pause := b.pause()
-	b.until, b.last = now.Add(pause), cause.Error()
+	b.until, b.last, b.answered = now.Add(pause), cause.Error(), false
 	b.gen++
 	n := b.failures
 	b.mu.Unlock()
 	if pause > 0 {
-		b.log.Warn("introspection endpoint failing: answering ErrUnavailable without calling it for a while",
-			"endpoint", b.endpoint, "failed_calls", n, "pause", pause, "cause", cause.Error())
+		b.log.Limited(context.Background(), slog.LevelWarn, "introspect "+ep, "tokengate: introspection endpoint failing; answering 503 / Unavailable without calling it for a while",
+			slog.String("endpoint", ep), slog.Int("failed_calls", n), slog.Duration("pause", pause), slog.String("error", cause.Error()))
+	}
+}
+
+// healthy reports whether the endpoint has answered since the last
+// failure.
+func (b *breaker) healthy() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.answered && b.failures == 0
+}
+
+// answeredIf records the answer of a call made outside the breaker (New's
+// credential check).
+func (b *breaker) answeredIf(v verdict) {
+	if v.err == nil || v.final {
+		b.mu.Lock()
+		b.answered = b.answered || b.failures == 0
+		b.mu.Unlock()
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tokengate/tokengate"
 )
 
 // Config configures an [Introspector]. It is passed by value and checked
@@ -166,6 +168,12 @@ type Config struct {
 	// request is malformed. There is at most one line per failure
 	// interval, never one per request. Default slog.Default().
 	Logger *slog.Logger
+
+	// Observer, if set, is told of every call to the endpoint and every
+	// discovery fetch, for metrics and traces (package otelgate). A call
+	// runs within the decision of the request that made it, so its span is
+	// that request's child. Default: none.
+	Observer tokengate.Observer
 
 	// Now is the clock. Default time.Now.
 	Now func() time.Time

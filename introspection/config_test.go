@@ -202,11 +202,19 @@ func TestNewDiscoveryFailures(t *testing.T) {
 			}
 		})
 	}
-	t.Run("issuer unreachable", func(t *testing.T) {
+	t.Run("issuer unreachable starts unavailable", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		srv.Close()
-		_, err := introspection.New(t.Context(), introspection.Config{Issuer: srv.URL, ClientID: "api", ClientSecret: "secret", Audience: testAudience})
-		wantErr(t, "New()", err, verifier.ErrUnavailable)
+		in, err := introspection.New(t.Context(), introspection.Config{Issuer: srv.URL, ClientID: "api", ClientSecret: "secret", Audience: testAudience})
+		if err != nil {
+			t.Fatalf("New() with the issuer unreachable: error = %v, want an introspector that answers ErrUnavailable", err)
+		}
+		defer in.Close()
+		_, err = in.Verify(t.Context(), "opaque-token")
+		wantErr(t, "Verify()", err, verifier.ErrUnavailable)
+		if err := in.Ready(t.Context()); err == nil || !strings.Contains(err.Error(), "metadata") {
+			t.Errorf("Ready() = %v, want an error about the issuer's metadata", err)
+		}
 	})
 }
 

@@ -18,11 +18,12 @@ const probePrefix = "tokengate-credential-check-"
 func (i *Introspector) checkCredentials(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, i.cfg.Timeout)
 	defer cancel()
-	_, v := i.call(ctx, probePrefix+rand.Text(), quoter{})
+	v := i.ask(ctx, probePrefix+rand.Text())
+	i.breaker.answeredIf(v)
 	ce, ok := isCredentialsError(v.err)
 	if !ok {
 		return nil
 	}
 	return fmt.Errorf("introspection: New checked the credentials: the endpoint %s refused Config.ClientID %s with Config.AuthMethod %s (status %d, \"error\" %s, RFC 7662 §2.1): check ClientID, the secret or key, and AuthMethod",
-		quote(i.cfg.Endpoint), quote(ce.clientID), quote(ce.method), ce.status, ce.code)
+		quote(i.endpointURL()), quote(ce.clientID), quote(ce.method), ce.status, ce.code)
 }

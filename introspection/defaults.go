@@ -10,6 +10,7 @@ import (
 	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/internal/discovery"
 	"github.com/tokengate/tokengate/internal/netpolicy"
+	"github.com/tokengate/tokengate/internal/oplog"
 )
 
 const (
@@ -161,22 +162,34 @@ func setDefault[T time.Duration | int | int64](v *T, def T) {
 	}
 }
 
-// discoverEndpoint fills c.Endpoint from the issuer's metadata. Metadata
-// naming another issuer is a configuration error (RFC 8414 §3.3), not an
-// outage: retrying will not help.
-func (c *Config) discoverEndpoint(ctx context.Context) error {
+// discover returns the endpoint from the issuer's metadata, and reports
+// the fetch (OpDiscovery). An error wraps tokengate.ErrUnavailable, except
+// a configuration error, which retrying will not mend: metadata naming
+// another issuer (RFC 8414 §3.3), without an introspection_endpoint, or
+// with one that is not https.
+func (c *Config) discover(ctx context.Context) (string, error) {
+	start := c.Now()
+	ep, err := c.fetchEndpoint(ctx)
+	e := tokengate.Event{Op: tokengate.OpDiscovery, Outcome: tokengate.OutcomeOK, Err: err, URL: c.Issuer, Issuer: c.Issuer, Start: start, Duration: c.Now().Sub(start)}
+	if err != nil {
+		e.Outcome = tokengate.OutcomeError
+	}
+	oplog.Sink{Log: oplog.New(c.Logger, c.Now), Obs: c.Observer}.End(context.Background(), e)
+	return ep, err
+}
+
+func (c *Config) fetchEndpoint(ctx context.Context) (string, error) {
 	md, err := discovery.Fetch(ctx, c.Issuer, c.HTTPClient)
 	switch {
 	case errors.Is(err, discovery.ErrIssuerMismatch):
-		return fmt.Errorf("introspection: Config.Issuer %s: %w", quote(c.Issuer), err)
+		return "", fmt.Errorf("introspection: Config.Issuer %s: %w", quote(c.Issuer), err)
 	case err != nil:
-		return fmt.Errorf("introspection: finding the introspection endpoint of %s: %w: %w", quote(c.Issuer), tokengate.ErrUnavailable, err)
+		return "", fmt.Errorf("introspection: finding the introspection endpoint of %s: %w: %w", quote(c.Issuer), tokengate.ErrUnavailable, err)
 	case md.IntrospectionEndpoint == "":
-		return fmt.Errorf("introspection: the metadata of %s has no introspection_endpoint (RFC 8414 §2); set Config.Endpoint", quote(c.Issuer))
+		return "", fmt.Errorf("introspection: the metadata of %s has no introspection_endpoint (RFC 8414 §2); set Config.Endpoint", quote(c.Issuer))
 	}
 	if err := netpolicy.CheckURL("introspection_endpoint", md.IntrospectionEndpoint, c.AllowInsecureHTTP); err != nil {
-		return fmt.Errorf("introspection: metadata of %s: %w", quote(c.Issuer), err)
+		return "", fmt.Errorf("introspection: metadata of %s: %w", quote(c.Issuer), err)
 	}
-	c.Endpoint = md.IntrospectionEndpoint
-	return nil
+	return md.IntrospectionEndpoint, nil
 }

@@ -138,6 +138,16 @@
 // uncached token share a single call to the endpoint; a caller whose
 // context ends stops waiting without failing the others.
 //
-// The Introspector starts no background goroutine. [Introspector.Close]
-// aborts the calls in flight, waits for them and drops the caches.
+// The Introspector starts no background goroutine, except one that retries
+// discovery when the issuer could not be reached at New, until it
+// succeeds. [Introspector.Close] stops it, aborts the calls in flight,
+// waits for them and drops the caches.
+//
+// # Operations
+//
+// [Introspector.Ready] tells a readiness probe whether the endpoint is
+// known and answering; [Introspector.CacheStats] counts cache hits and
+// misses for metrics; Config.Logger gets the endpoint's failures and
+// recoveries (at most one line a minute per cause), and Config.Observer
+// every call, as a child of the request's span.
 package introspection

@@ -3,6 +3,7 @@ package introspection
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/oplog"
+	"github.com/tokengate/tokengate/internal/retry"
 )
 
 // Introspector checks opaque or JWT access tokens by asking the
@@ -26,7 +29,12 @@ type Introspector struct {
 	breaker   *breaker
 	newTokens *bucket       // nil: no bound on calls for new tokens
 	slots     chan struct{} // one per call in flight, up to Config.MaxConcurrentCalls
-	malformed throttle      // of the "malformed request" log line
+	log       *oplog.Logger // Config.Logger, rate-limited
+	sink      oplog.Sink    // log and Config.Observer
+	endpoint  atomic.Pointer[string]
+	later     *retry.Value[string] // nil unless discovery failed at New
+
+	hits, misses atomic.Uint64 // lookups of the result caches; see CacheStats
 
 	mu     sync.Mutex     // guards the closed-check-then-calls.Add step
 	closed atomic.Bool    // set once, under mu, by Close; read without it
@@ -47,9 +55,15 @@ var errClosed = fmt.Errorf("introspection: introspector closed: %w", tokengate.E
 // is not kept:
 //
 //  1. when cfg.Endpoint is empty, New finds the endpoint in cfg.Issuer's
-//     metadata (RFC 8414 §2 "introspection_endpoint"); a failed fetch
-//     wraps tokengate.ErrUnavailable, so the caller may retry, but
-//     metadata naming another issuer is a configuration error;
+//     metadata (RFC 8414 §2 "introspection_endpoint"). Metadata naming
+//     another issuer, or no usable endpoint, is a configuration error. An
+//     issuer that cannot be reached is not: New returns, discovery is
+//     retried in the background (after Config.FailureBackoff, doubling up
+//     to Config.MaxFailureBackoff, and when a Verify needs the endpoint,
+//     at most once per FailureBackoff), and until it succeeds Verify
+//     returns an error wrapping tokengate.ErrUnavailable (503) and
+//     [Introspector.Ready] says why, so that a service starts while its
+//     issuer is down;
 //  2. New introspects a random string that is no token, to check the
 //     credentials: an endpoint that refuses them (401, 403 or
 //     "invalid_client") is a configuration error naming Config.ClientID
@@ -61,9 +75,10 @@ func New(ctx context.Context, cfg Config) (*Introspector, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	var discoveryErr error
 	if cfg.Endpoint == "" {
-		if err := cfg.discoverEndpoint(ctx); err != nil {
-			return nil, err
+		if cfg.Endpoint, discoveryErr = cfg.discover(ctx); discoveryErr != nil && !errors.Is(discoveryErr, tokengate.ErrUnavailable) {
+			return nil, discoveryErr // a configuration error: retrying will not mend it
 		}
 	}
 	if cfg.AssertionAudience == "" {
@@ -76,14 +91,20 @@ func New(ctx context.Context, cfg Config) (*Introspector, error) {
 	closing, stop := context.WithCancel(context.Background())
 	in := &Introspector{
 		cfg: cfg, results: res, closing: closing, stop: stop,
-		breaker:   &breaker{base: cfg.FailureBackoff, cap: cfg.MaxFailureBackoff, log: cfg.Logger, endpoint: cfg.Endpoint},
 		newTokens: newBucket(cfg.NewTokenRate, cfg.Now()),
 		slots:     make(chan struct{}, cfg.MaxConcurrentCalls),
-		malformed: throttle{every: cfg.MaxFailureBackoff},
+		log:       oplog.New(cfg.Logger, cfg.Now),
 	}
+	in.sink = oplog.Sink{Log: in.log, Obs: cfg.Observer}
+	in.breaker = &breaker{base: cfg.FailureBackoff, cap: cfg.MaxFailureBackoff, log: in.log, endpoint: in.endpointURL}
 	if cfg.AuthMethod == authPrivateKeyJWT {
 		in.signing, _ = assertionMethod(cfg.PrivateKey) // checked by setDefaults
 	}
+	if discoveryErr != nil {
+		in.startLater(discoveryErr)
+		return in, nil
+	}
+	in.endpoint.Store(&in.cfg.Endpoint)
 	if err := in.checkCredentials(ctx); err != nil {
 		stop()
 		return nil, err
@@ -119,8 +140,10 @@ func (i *Introspector) Verify(ctx context.Context, token string) (*tokengate.Cla
 	}
 	k := keyOf(token)
 	if e, ok, _ := i.results.get(k, i.cfg.Now()); ok {
+		i.hits.Add(1)
 		return handOut(e.claims, e.err)
 	}
+	i.misses.Add(1)
 	return i.wait(ctx, k, token)
 }
 
@@ -197,6 +220,9 @@ func (i *Introspector) introspect(ctx context.Context, k key, token string) (*to
 // the breaker; for a token not seen active (known false), the new-token
 // rate; the concurrency bound.
 func (i *Introspector) guarded(ctx context.Context, token string, known bool) (v verdict) {
+	if err := i.needEndpoint(ctx); err != nil {
+		return verdict{err: err}
+	}
 	t, err := i.breaker.enter(i.cfg.Now())
 	if err != nil {
 		return verdict{err: err}
@@ -223,24 +249,30 @@ func (i *Introspector) guarded(ctx context.Context, token string, known bool) (v
 	return v
 }
 
-// ask makes the call and reads its answer.
+// ask makes the call and reads its answer: the one place a call to the
+// endpoint is made and reported (OpIntrospect).
 func (i *Introspector) ask(ctx context.Context, token string) verdict {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), i.cfg.Timeout)
 	defer cancel()
 	defer context.AfterFunc(i.closing, cancel)()
+	ctx = i.sink.Begin(ctx, tokengate.OpIntrospect)
+	start := i.cfg.Now()
 
 	q := quoter{token: token}
 	body, v := i.call(ctx, token, q)
-	if v.err != nil {
-		return v
+	if v.err == nil {
+		v = i.interpret(body, i.cfg.Now(), q)
 	}
-	return i.interpret(body, i.cfg.Now(), q)
+	i.report(ctx, start, v)
+	return v
 }
 
 // Close aborts the calls in flight, waits for them to end and drops the
 // caches. Verify then fails with an error wrapping
 // tokengate.ErrUnavailable. The Introspector starts no background
-// goroutine; after Close none of its calls is left running. Close is
+// goroutine but the one retrying discovery, if New could not have the
+// metadata, which Close stops; after Close none of its calls is left
+// running. Close is
 // idempotent and always returns nil.
 func (i *Introspector) Close() error {
 	i.mu.Lock()
@@ -252,6 +284,9 @@ func (i *Introspector) Close() error {
 	i.mu.Unlock()
 
 	i.stop()
+	if i.later != nil {
+		i.later.Close()
+	}
 	i.calls.Wait()
 	i.results.purge()
 	return nil

@@ -1,7 +1,9 @@
 package introspection
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -74,32 +76,13 @@ func (i *Introspector) acquire() error {
 
 func (i *Introspector) release() { <-i.slots }
 
-// throttle lets an event through at most once per interval of the
-// injected clock.
-type throttle struct {
-	every time.Duration
-
-	mu   sync.Mutex // guards next
-	next time.Time
-}
-
-func (t *throttle) allow(now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if now.Before(t.next) {
-		return false
-	}
-	t.next = now.Add(t.every)
-	return true
-}
-
 // logMalformed logs an answer that says our request is malformed, at most
-// once per Config.MaxFailureBackoff. It does not trip the breaker, so it
-// gets a throttle of its own.
+// once a minute (oplog's limit). It does not trip the breaker, so it has
+// a cause of its own.
 func (i *Introspector) logMalformed(err error) {
-	if i.malformed.allow(i.cfg.Now()) {
-		i.cfg.Logger.Warn("introspection endpoint says our request is malformed", "endpoint", i.cfg.Endpoint, "cause", err.Error())
-	}
+	ep := i.endpointURL()
+	i.log.Limited(context.Background(), slog.LevelWarn, "introspect malformed "+ep, "tokengate: introspection endpoint says our request is malformed; those tokens are answered 503 / Unavailable",
+		slog.String("endpoint", ep), slog.String("error", err.Error()))
 }
 
 // MaxTokenBytes returns the token length cap of i (Config.MaxTokenBytes,

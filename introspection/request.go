@@ -31,7 +31,7 @@ func (i *Introspector) call(ctx context.Context, token string, q quoter) ([]byte
 	if err := i.authenticate(form); err != nil {
 		return nil, verdict{err: fmt.Errorf("%w: %w", err, tokengate.ErrUnavailable)}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, i.cfg.Endpoint, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, i.endpointURL(), strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, verdict{err: fmt.Errorf("introspection: building the request: %w: %w", tokengate.ErrUnavailable, err)}
 	}

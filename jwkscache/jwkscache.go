@@ -115,6 +115,20 @@ func (c *Config) setDefaults() error {
 	if err := netpolicy.CheckURL("Config.URL", c.URL, c.AllowInsecureHTTP); err != nil {
 		return fmt.Errorf("jwkscache: %w", err)
 	}
+	if err := c.Policy.setDefaults(); err != nil {
+		return err
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// setDefaults checks p and fills in the defaults. Errors name the field.
+func (c *Policy) setDefaults() error {
 	durations := []struct {
 		name  string
 		field *time.Duration
@@ -145,16 +159,7 @@ func (c *Config) setDefaults() error {
 	if err := defaultCount("MaxBodyBytes", &c.MaxBodyBytes, defaultMaxBodyBytes); err != nil {
 		return err
 	}
-	if err := defaultCount("MaxKeys", &c.MaxKeys, defaultMaxKeys); err != nil {
-		return err
-	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{}
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	return nil
+	return defaultCount("MaxKeys", &c.MaxKeys, defaultMaxKeys)
 }
 
 func defaultCount[T int | int64](name string, field *T, def T) error {
@@ -192,6 +197,8 @@ type Cache struct {
 	dueAt         time.Time // the earlier of nextPeriodic and the pending fetch
 	lastErr       error     // error of the latest fetch, nil after a success
 	failures      int       // fetches failed in a row
+
+	hits, misses atomic.Uint64 // lookups of Key; see Stats
 }
 
 // New checks cfg, fills its defaults into a private copy and fetches the key

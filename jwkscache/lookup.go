@@ -45,9 +45,11 @@ func (c *Cache) Key(ctx context.Context, kid, alg string) (any, error) {
 		}
 		k, err := s.lookup(kid, alg, kind)
 		if !errors.Is(err, errUnknownKID) {
+			c.hits.Add(1)
 			return k, err
 		}
 	}
+	c.misses.Add(1)
 	return c.waitForKey(ctx, kid, alg, kind)
 }
 

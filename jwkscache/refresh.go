@@ -49,8 +49,8 @@ func (c *Cache) record(f *flight, set *keySet, ttl time.Duration, err error) {
 	defer c.mu.Unlock()
 	c.flight = nil
 	f.err = err
-	// Waiters wake only once the outcome is in place: New, which starts the
-	// loop when its fetch is done, must not see a due time still unset.
+	// Waiters read the outcome without c.mu (c.keys, c.due) as soon as
+	// f.done is closed, so it is closed only once the outcome is in place.
 	defer close(f.done)
 	if err != nil {
 		c.lastErr = err

@@ -69,6 +69,23 @@
 // AllowQueryToken or AllowFormToken is set; a request that uses two methods
 // is refused with 400.
 //
+// # Where the token comes from, and optional tokens
+//
+// The Authorization header is always read. Guard.TokenHeader names a header
+// with a bare token, Guard.TokenCookie a cookie, which counts only for a
+// request that passes Guard.CookieCheck, a cross-site request check (name
+// it "__Host-..."); the query and form bodies stay off unless allowed
+// (RFC 6750 §2.3, RFC 9700 §4.3.2). A token by two methods is refused.
+// [Guard.Optional] lets a request without credentials through without
+// claims, and refuses a bad token as Require does.
+//
+// # Operations
+//
+// Guard.Logger gets 503s at Warn, one line per cause a minute, and
+// refusals at Debug, each with the route, the check that failed and the
+// token's SHA-256 prefix; Guard.Observer (package otelgate) every
+// decision. [ReadyHandler] serves the verifiers' readiness on /readyz.
+//
 // # Protected Resource Metadata
 //
 // [ProtectedResourceMetadata] serves the RFC 9728 document at

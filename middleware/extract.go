@@ -21,39 +21,29 @@ const MaxFormBytes = 64 << 10
 const tokenParam = "access_token"
 
 // extract returns the request's one bearer token and whether it came from
-// the query. The Authorization header is always read; the query and a form
-// body only when the Guard allows them. A token offered by two methods is
-// refused (RFC 6750 §2: "Clients MUST NOT use more than one method to
-// transmit the token in each request").
+// the query. The Authorization header is always read; a named header, a
+// cookie, the query and a form body only when the Guard names or allows
+// them. A token offered by two methods is refused (RFC 6750 §2: "Clients
+// MUST NOT use more than one method to transmit the token in each
+// request").
 func (p *policy) extract(r *http.Request) (string, bool, error) {
 	token, err := bearer.ParseHeader(r.Header.Values("Authorization"), p.maxBytes)
-	if !p.opts.AllowQueryToken && !p.opts.AllowFormToken {
+	if !p.otherMethods {
 		return token, false, err
 	}
 	if err != nil && !errors.Is(err, tokengate.ErrNoToken) {
 		return "", false, err // malformed, oversized or doubled: stop here
 	}
 	headerErr, found, fromQuery := err, err == nil, false
-	if p.opts.AllowQueryToken {
-		qt, ok, err := p.queryToken(r)
+	for _, m := range p.methods() {
+		t, ok, err := m.read(p, r)
 		switch {
 		case err != nil:
 			return "", false, err
 		case ok && found:
 			return "", false, bearer.ErrMultipleTokens
 		case ok:
-			token, found, fromQuery = qt, true, true
-		}
-	}
-	if p.opts.AllowFormToken {
-		ft, ok, err := p.formToken(r)
-		switch {
-		case err != nil:
-			return "", false, err
-		case ok && found:
-			return "", false, bearer.ErrMultipleTokens
-		case ok:
-			token, found = ft, true
+			token, found, fromQuery = t, true, m.query
 		}
 	}
 	if !found {

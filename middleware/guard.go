@@ -3,6 +3,7 @@ package middleware
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -110,6 +111,45 @@ type Guard struct {
 	// RetryAfter is the Retry-After of a 503, rounded up to whole seconds.
 	// Zero value: [DefaultRetryAfter]. A negative value panics.
 	RetryAfter time.Duration
+
+	// TokenCookie, if set, names a cookie that may carry the token, for a
+	// browser application that keeps it out of JavaScript's reach. Name it
+	// with the "__Host-" prefix, which the browser honours only for a
+	// cookie set with Secure, Path=/ and no Domain, so that no other
+	// subdomain can plant one. A browser sends cookies with requests other
+	// sites make it send, so a token from the cookie is refused (400,
+	// invalid_request) unless CookieCheck accepts the request. A token by
+	// both the cookie and another method is refused as two tokens. Zero
+	// value: cookies are ignored.
+	TokenCookie string
+
+	// CookieCheck is the cross-site request check a request must pass for
+	// its TokenCookie to count, such as
+	// http.NewCrossOriginProtection().Check: it returns nil to accept.
+	// It is required with TokenCookie, which panics without it, and runs
+	// only for requests that carry the cookie.
+	CookieCheck func(r *http.Request) error
+
+	// TokenHeader, if set, names a request header that carries the bare
+	// token (no "Bearer " scheme), as a proxy in front of the API may set
+	// (X-Forwarded-Access-Token, say). One value only; the same size cap
+	// and b64token syntax apply. Zero value: only Authorization.
+	TokenHeader string
+
+	// Logger receives the events an operator acts on: a request answered
+	// 503 at Warn, at most one line per cause a minute; refusals (400,
+	// 401, 403) at Debug only; accepted requests never. Each line names
+	// the route, the check that failed and the values involved, and the
+	// token's SHA-256 prefix, never the token. Zero value:
+	// slog.Default().
+	Logger *slog.Logger
+
+	// Observer, if set, is told of every request's decision as well, for
+	// metrics and traces (package otelgate). Zero value: none.
+	Observer tokengate.Observer
+
+	// Now is the clock of the log's rate limit. Zero value: time.Now.
+	Now func() time.Time
 }
 
 // Require returns middleware that lets a request through only with a valid
@@ -125,9 +165,17 @@ type Guard struct {
 // is out of range, as http.ServeMux does with a bad pattern: these are
 // programming errors found at startup. A nil *Guard is the zero Guard.
 func (g *Guard) Require(v tokengate.TokenVerifier, reqs ...scopes.Requirement) func(http.Handler) http.Handler {
+	return g.protect(v, reqs, false)
+}
+
+// protect builds the middleware of Require and Optional.
+func (g *Guard) protect(v tokengate.TokenVerifier, reqs []scopes.Requirement, optional bool) func(http.Handler) http.Handler {
 	p, err := g.compile(v, reqs)
 	if err != nil {
 		panic(err)
+	}
+	if optional {
+		p.rule = p.rule.AllowAnonymous()
 	}
 	return func(next http.Handler) http.Handler {
 		if next == nil {
@@ -145,6 +193,10 @@ type policy struct {
 	maxBytes   int // the token cap, from the verifier and the Guard
 	challenge  bearer.Challenge
 	retryAfter string
+	site       *bearer.Site // where decisions are reported
+
+	enabled      []method // the token methods besides Authorization
+	otherMethods bool     // len(enabled) > 0
 }
 
 func (g *Guard) compile(v tokengate.TokenVerifier, reqs []scopes.Requirement) (*policy, error) {
@@ -172,15 +224,21 @@ func (g *Guard) compile(v tokengate.TokenVerifier, reqs []scopes.Requirement) (*
 	if opts.RetryAfter == 0 {
 		opts.RetryAfter = DefaultRetryAfter
 	}
+	if err := opts.checkSources(); err != nil {
+		return nil, err
+	}
 	secs := (opts.RetryAfter + time.Second - 1) / time.Second
-	return &policy{
+	p := &policy{
 		opts:       opts,
 		v:          v,
 		rule:       rule,
 		maxBytes:   bearer.MaxTokenBytes(v, opts.MaxTokenBytes),
 		challenge:  ch,
 		retryAfter: strconv.FormatInt(int64(secs), 10),
-	}, nil
+		site:       bearer.NewSite("http", opts.Logger, opts.Now, opts.Observer),
+	}
+	p.enableMethods()
+	return p, nil
 }
 
 // handler is the middleware for one route.
@@ -198,14 +256,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, fromQuery, err := h.extract(r)
-	claims, d := h.rule.Authorize(r.Context(), h.v, token, err, func(c *tokengate.Claims) error {
+	q := bearer.Request{Route: r.Pattern, Target: r.URL.Path, Token: token, ReadErr: err}
+	claims, d := h.site.Authorize(r.Context(), &h.rule, &q, h.v, func(c *tokengate.Claims) error {
 		if h.opts.Check == nil {
 			return nil
 		}
 		return h.opts.Check(r, c)
 	})
-	if d != nil {
+	switch {
+	case d != nil:
 		h.refuse(w, r, d)
+		return
+	case claims == nil: // Optional, and no credentials
+		h.next.ServeHTTP(w, r)
 		return
 	}
 	if fromQuery {

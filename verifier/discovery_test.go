@@ -62,14 +62,21 @@ func TestNewRefusesIssuerMismatch(t *testing.T) {
 	}
 }
 
-func TestNewDiscoveryDownIsUnavailable(t *testing.T) {
+func TestNewDiscoveryDownStartsUnavailable(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusBadGateway)
 	}))
 	defer srv.Close()
-	_, err := verifier.New(t.Context(), verifier.Config{Issuer: srv.URL, Audience: testAudience})
-	if !errors.Is(err, verifier.ErrUnavailable) {
-		t.Fatalf("New() error = %v, want %v", err, verifier.ErrUnavailable)
+	v, err := verifier.New(t.Context(), verifier.Config{Issuer: srv.URL, Audience: testAudience, Logger: discardLogger()})
+	if err != nil {
+		t.Fatalf("New() with the issuer down: error = %v, want a verifier that answers ErrUnavailable", err)
+	}
+	defer v.Close()
+	if _, err := v.Verify(t.Context(), "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.e30.c2ln"); !errors.Is(err, verifier.ErrUnavailable) {
+		t.Errorf("Verify() error = %v, want %v", err, verifier.ErrUnavailable)
+	}
+	if err := v.Ready(t.Context()); err == nil || !strings.Contains(err.Error(), srv.URL) {
+		t.Errorf("Ready() error = %v, want one naming the issuer", err)
 	}
 }
 
@@ -85,8 +92,9 @@ func TestNewDoesNotHang(t *testing.T) {
 	defer close(release)
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	_, err := verifier.New(ctx, verifier.Config{Issuer: srv.URL, Audience: testAudience})
-	if !errors.Is(err, verifier.ErrUnavailable) {
-		t.Fatalf("New() against a hanging issuer: error = %v, want %v once ctx ends", err, verifier.ErrUnavailable)
+	v, err := verifier.New(ctx, verifier.Config{Issuer: srv.URL, Audience: testAudience, Logger: discardLogger()})
+	if err != nil {
+		t.Fatalf("New() against a hanging issuer: error = %v, want a verifier once ctx ends", err)
 	}
+	v.Close()
 }

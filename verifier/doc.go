@@ -119,4 +119,14 @@
 // not an outage. A key set that was fetched once keeps serving while the issuer is
 // down; see package jwkscache for the refresh policy, including rotation
 // to a new "kid" without a failed request.
+//
+// # Starting while the issuer is down
+//
+// [New] fails only for a configuration error. When the issuer cannot be
+// reached it returns a verifier that answers ErrUnavailable and keeps
+// trying in the background, so that a service starts with its issuer down
+// and serves once it is back; [JWT.Ready] says whether it can verify
+// tokens now, for a readiness probe. Config.Logger gets failed fetches at
+// Warn (one line per cause a minute) and Config.Observer every discovery
+// and key set fetch, for metrics.
 package verifier

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,8 +13,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/internal/claimset"
-	"github.com/tokengate/tokengate/internal/discovery"
 	"github.com/tokengate/tokengate/internal/netpolicy"
 	"github.com/tokengate/tokengate/jwkscache"
 )
@@ -113,6 +114,16 @@ type Config struct {
 	// is jwkscache's defaults.
 	KeyPolicy jwkscache.Policy
 
+	// Logger receives the events an operator acts on, never a token: a
+	// failed discovery or key set fetch at Warn, at most one line per cause
+	// a minute, and the first success after one at Info. Default:
+	// slog.Default().
+	Logger *slog.Logger
+
+	// Observer, if set, is told of every discovery and key set fetch, for
+	// metrics and traces (package otelgate). Default: none.
+	Observer tokengate.Observer
+
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -131,17 +142,27 @@ type JWT struct {
 	cfg     Config
 	allowed map[string]jwt.SigningMethod // Config.Algorithms
 	headers headerCache
-	keys    KeySource        // hmacSource in front when Config.HMACSecret is set
-	owned   *jwkscache.Cache // the cache New made, which Close stops; nil for Config.Keys
+	keys    KeySource   // hmacSource in front when Config.HMACSecret is set
+	owned   *issuerKeys // the default source New made, which Close stops; nil for Config.Keys
 }
 
 var _ TokenVerifier = (*JWT)(nil)
 
 // New checks cfg, finds the issuer's key set and fetches it once. ctx
 // bounds only that start-up work (discovery and the first key fetch); it
-// is not kept. A discovery failure is an error wrapping ErrUnavailable; a
-// failed first key fetch is not an error: Verify returns ErrUnavailable
-// until the key set can be had, which the cache keeps trying.
+// is not kept.
+//
+// New fails only for a configuration error: a field out of range, a URL
+// that is not https, metadata naming another issuer, metadata without a
+// jwks_uri. An issuer that cannot be reached is not one: New returns, and
+// the verifier keeps trying in the background (discovery and the key set
+// alike, after KeyPolicy.MinRefreshInterval, doubling up to
+// KeyPolicy.MaxRetryInterval, and when a request finds no key, at most
+// once per KeyPolicy.UnknownKIDCooldown). Until it has keys, Verify
+// returns ErrUnavailable (503 with Retry-After) and [JWT.Ready] says why,
+// so a service starts while its issuer is down and serves once the issuer
+// is back, instead of crash-looping. A service that must not start
+// without its issuer calls Ready after New and stops on its error.
 func New(ctx context.Context, cfg Config) (*JWT, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -151,7 +172,7 @@ func New(ctx context.Context, cfg Config) (*JWT, error) {
 		v.allowed[alg] = methods[alg]
 	}
 	if v.keys == nil && !cfg.onlyHMAC() {
-		keys, err := cfg.keyCache(ctx)
+		keys, err := newIssuerKeys(ctx, &v.cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -220,42 +241,14 @@ func (c *Config) onlyHMAC() bool {
 	return true
 }
 
-// keyCache discovers the key set's URL if needed and starts the cache.
-func (c *Config) keyCache(ctx context.Context) (*jwkscache.Cache, error) {
-	if c.JWKSURL == "" {
-		md, err := discovery.Fetch(ctx, c.Issuer, c.HTTPClient)
-		if errors.Is(err, discovery.ErrIssuerMismatch) {
-			return nil, fmt.Errorf("verifier: Config.Issuer %q: %w", c.Issuer, err)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("verifier: finding the key set of %q: %w: %w", c.Issuer, ErrUnavailable, err)
-		}
-		if md.JWKSURI == "" {
-			return nil, fmt.Errorf("verifier: the metadata of %q has no jwks_uri; set Config.JWKSURL", c.Issuer)
-		}
-		c.JWKSURL = md.JWKSURI
-	}
-	if err := netpolicy.CheckURL("Config.JWKSURL", c.JWKSURL, c.AllowInsecureHTTP); err != nil {
-		return nil, fmt.Errorf("verifier: %w", err)
-	}
-	keys, err := jwkscache.New(ctx, jwkscache.Config{
-		URL: c.JWKSURL, AllowInsecureHTTP: c.AllowInsecureHTTP, HTTPClient: c.HTTPClient,
-		Policy: c.KeyPolicy, Now: c.Now,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("verifier: %w", err)
-	}
-	return keys, nil
-}
-
-// Close stops the background refresh of the key cache New made, and waits
-// for it. Verify keeps working with the keys held. A Config.Keys source is
+// Close stops the background refresh of the key cache New made (and
+// discovery, if it was still being retried), and waits for it. Verify keeps working with the keys held. A Config.Keys source is
 // the caller's to close.
 func (v *JWT) Close() error {
 	if v.owned == nil {
 		return nil
 	}
-	return v.owned.Close()
+	return v.owned.close()
 }
 
 // Verify checks token and returns its claims. The checks run in this

@@ -48,9 +48,11 @@ type MultiConfig struct {
 	// Default 8192. Each issuer's own Config.MaxTokenBytes applies too.
 	MaxTokenBytes int
 
-	// RetryAfter is how long an issuer whose discovery failed is not asked
-	// again; its tokens get ErrUnavailable meanwhile, and other issuers are
-	// not affected. Default 10s.
+	// RetryAfter is how long an issuer whose setup failed (a configuration
+	// error: verifier.New fails for nothing else) is not set up again; its
+	// tokens get ErrUnavailable meanwhile, and other issuers are not
+	// affected. An issuer that is down is set up anyway and retried by its
+	// own verifier, within its key cooldown. Default 10s.
 	RetryAfter time.Duration
 
 	// Now is the clock of the retry delay. Default time.Now. Each issuer's

@@ -5,7 +5,9 @@
 //	GET  /orders      local JWT       orders:read
 //	POST /orders      local JWT       orders:write
 //	POST /refunds     introspection   refunds:write
-//	GET  /healthz     public
+//	GET  /healthz     public (liveness)
+//	GET  /readyz      public: 503 naming what is missing until both verifiers can check tokens
+//	GET  /metrics     public: OpenTelemetry metrics in the Prometheus format
 //	GET  /.well-known/oauth-protected-resource   RFC 9728 metadata, public
 //
 // It runs against the standalone test issuer (go run ./examples/issuer) by

@@ -56,6 +56,7 @@ type phrase struct {
 var (
 	invalidRequestPhrases = []phrase{
 		{ErrMultipleTokens, "the request carries more than one access token"},
+		{ErrCrossSite, "the access token cookie came with a cross-site request"},
 		{ErrMalformed, "the bearer credential is malformed"},
 		{ErrFormTooLarge, "the form body is too large to search for an access token"},
 	}

@@ -50,6 +50,8 @@ type Rule struct {
 	req   scopes.Requirement
 	scope string // the scope attribute of a refusal by req, built once
 	deny  error  // from DenyRule: refuse every verified token with this cause
+
+	anonymous bool // from AllowAnonymous: no credentials at all is let through
 }
 
 // NewRule returns the Rule that needs every one of reqs (all of them, as
@@ -78,17 +80,23 @@ var errNoClaims = errors.New("bearer: verifier returned no claims and no error")
 // the transport read, or readErr when it could not read exactly one
 // well-formed token, it runs the checks in order:
 //
-//  1. readErr refuses at once;
+//  1. readErr refuses at once, except that a Rule made by
+//     [Rule.AllowAnonymous] lets a request without credentials through
+//     with nil claims and a nil Decision;
 //  2. v.Verify; a verifier that returns neither claims nor an error is
 //     refused as Unavailable, never let through;
 //  3. the Rule: the cause of a [DenyRule], or the scope requirements;
 //  4. check, if not nil: the route's extra requirement on the claims, its
 //     error prepared by [Denied].
 //
-// It returns the verified claims, or nil and the refusal. [Classify] runs
+// It returns the verified claims, or nil and the refusal (or, for a
+// request let through without credentials, nil and nil). [Classify] runs
 // once per refusal.
 func (r *Rule) Authorize(ctx context.Context, v tokengate.TokenVerifier, token string, readErr error, check func(*tokengate.Claims) error) (*tokengate.Claims, *Decision) {
 	if readErr != nil {
+		if r.anonymous && Absent(readErr) {
+			return nil, nil
+		}
 		return nil, r.Refuse(readErr)
 	}
 	claims, err := v.Verify(ctx, token)

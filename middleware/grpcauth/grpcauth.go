@@ -103,7 +103,8 @@ func (c *compiled) authorize(ctx context.Context, method string) (context.Contex
 		return ctx, nil
 	}
 	token, err := bearer.ParseHeader(metadata.ValueFromIncomingContext(ctx, "authorization"), c.maxBytes)
-	claims, d := r.Authorize(ctx, c.v, token, err, func(claims *tokengate.Claims) error {
+	q := bearer.Request{Route: method, Target: method, Token: token, ReadErr: err}
+	claims, d := c.site.Authorize(ctx, &r.Rule, &q, c.v, func(claims *tokengate.Claims) error {
 		if c.check == nil {
 			return nil
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/tokengate/tokengate"
 	"github.com/tokengate/tokengate/internal/bearer"
@@ -70,6 +72,21 @@ type Policy struct {
 	// this is the cap. Zero value: the verifier's cap, or 8192 for a
 	// verifier without one. A negative value panics.
 	MaxTokenBytes int
+
+	// Logger receives the events an operator acts on, as the HTTP
+	// middleware's Guard.Logger does: a call answered Unavailable at Warn,
+	// at most one line per cause a minute; refusals at Debug only; each
+	// line with the method, the check that failed and the values involved,
+	// and the token's SHA-256 prefix, never the token. Zero value:
+	// slog.Default().
+	Logger *slog.Logger
+
+	// Observer, if set, is told of every call's decision as well, for
+	// metrics and traces (package otelgate). Zero value: none.
+	Observer tokengate.Observer
+
+	// Now is the clock of the log's rate limit. Zero value: time.Now.
+	Now func() time.Time
 }
 
 // Unlisted is the choice a [Policy] makes for the methods it does not list.
@@ -103,7 +120,8 @@ type compiled struct {
 	denyRest bool
 	check    func(ctx context.Context, method string, c *tokengate.Claims) error
 	onError  func(ctx context.Context, method string, err error)
-	maxBytes int // the token cap, from the verifier and the Policy
+	maxBytes int          // the token cap, from the verifier and the Policy
+	site     *bearer.Site // where decisions are reported
 }
 
 // compile validates p; a nil p is the zero Policy.
@@ -122,6 +140,7 @@ func (p *Policy) compile(v tokengate.TokenVerifier) (*compiled, error) {
 		v: v, methods: make(map[string]rule, len(opts.Methods)+len(opts.Public)),
 		denyRest: opts.Unlisted == DenyUnlisted, check: opts.Check, onError: opts.OnError,
 		maxBytes: bearer.MaxTokenBytes(v, opts.MaxTokenBytes),
+		site:     bearer.NewSite("grpc", opts.Logger, opts.Now, opts.Observer),
 	}
 	var err error
 	if c.def.Rule, err = bearer.NewRule(opts.Default...); err != nil {
