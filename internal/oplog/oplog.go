@@ -13,6 +13,7 @@ package oplog
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -116,6 +117,9 @@ func (g *Logger) fetch(ctx context.Context, e *tokengate.Event) {
 	what, meanwhile := "key set", "tokens whose key is not held are answered 503 / Unavailable; the last good set is used while it lasts"
 	if e.Op == tokengate.OpDiscovery {
 		what, meanwhile = "issuer metadata", "every token is answered 503 / Unavailable until it is had"
+		if e.Err != nil && !errors.Is(e.Err, tokengate.ErrUnavailable) {
+			meanwhile = "the configuration is wrong (retrying will not mend it), so New fails"
+		}
 	}
 	cause := e.Op.String() + " " + e.URL
 	if e.Outcome == tokengate.OutcomeOK {
