@@ -35,6 +35,9 @@ var rules = map[string]rule{
 	"middleware":          {tokengate: []string{"", "scopes", "internal/bearer"}},
 	"middleware/grpcauth": {tokengate: []string{"", "scopes", "internal/bearer"}, thirdParty: []string{"google.golang.org/grpc"}},
 	"issuertest":          {},
+	"revocation":          {},
+	"redisstore":          {tokengate: []string{"", "introspection", "revocation"}, thirdParty: []string{"github.com/redis/go-redis/v9"}},
+	"internal/redistest":  {}, // starts a real redis-server for tests; standard library only, and no "testing"
 }
 
 // sharedPolicy is the one package at the bottom of the graph that every
@@ -158,6 +161,11 @@ func TestTransitiveEdges(t *testing.T) {
 		{"scopes", "github.com/", "scopes is a standard-library leaf"},
 		{"internal/netpolicy", "github.com/", "the shared policy is a standard-library leaf"},
 		{"issuertest", module + "/", "issuertest is independent of the code it tests"},
+		{"redisstore", "github.com/golang-jwt/", "a replica that only introspects links no JWT library, shared state or not"},
+		{"redisstore", "github.com/MicahParks/", "a replica that only introspects links no JWK library"},
+		{"redisstore", module + "/verifier", "the shared store builds on the root contract and introspection, not the JWT verifier"},
+		{"revocation", "github.com/redis/", "the revocation vocabulary links no Redis client"},
+		{"revocation", "github.com/golang-jwt/", "the revocation vocabulary links no JWT library: redisstore builds on it"},
 	}
 	pkgs := map[string]goPackage{}
 	for _, p := range listPackages(t) {
@@ -177,6 +185,16 @@ func TestTransitiveEdges(t *testing.T) {
 	for _, d := range pkgs["issuertest"].Deps {
 		if strings.Contains(strings.Split(d, "/")[0], ".") && d != module+"/issuertest" {
 			t.Errorf("issuertest depends on %s => its non-test code uses the standard library only", d)
+		}
+	}
+	for rel, p := range pkgs {
+		if rel == "redisstore" || strings.HasPrefix(rel, "examples/") {
+			continue
+		}
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, "github.com/redis/") {
+				t.Errorf("%s depends on %s => only redisstore links a Redis client: who does not import it does not link it", rel, d)
+			}
 		}
 	}
 	for rel, p := range pkgs {

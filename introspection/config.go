@@ -175,10 +175,10 @@ type Config struct {
 	SharedCache SharedCache
 
 	// SharedSecret keys the shared cache: its keys are HMAC-SHA-256 of
-	// the tokens and its entries are sealed with a MAC, both under keys
-	// derived from this secret, so that read access to the store yields
-	// no token and cannot test guesses, and write access cannot forge an
-	// answer. At least 32 random bytes, the same at every replica, kept as
+	// the tokens and its entries are sealed with AES-256-GCM, both under
+	// keys derived from this secret, so that read access to the store
+	// yields neither tokens nor claims and cannot test guesses, and write
+	// access cannot forge an answer. At least 32 random bytes, the same at every replica, kept as
 	// secret as the client credentials. Required with SharedCache, unused
 	// without.
 	SharedSecret []byte

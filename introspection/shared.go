@@ -2,7 +2,10 @@ package introspection
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -16,13 +19,14 @@ import (
 // for a new token rather than N. It sits behind the in-process cache: a
 // process hit never reaches it. Package redisstore has one on Redis.
 //
-// The store is not trusted to decide anything. The Introspector gives it
-// keys that are keyed hashes of tokens (HMAC-SHA-256 with
-// Config.SharedSecret, never the token, never a plain hash), values that
-// are sealed with a MAC under the same secret and bounded in size, and
-// tags that are keyed hashes too. A value that fails its MAC is ignored,
-// and one that passes is read as strictly as a fresh answer from the
-// endpoint, with the same checks at the reader's clock.
+// The store is not trusted to decide anything, nor to keep a secret. The
+// Introspector gives it keys that are keyed hashes of tokens (HMAC-SHA-256
+// with Config.SharedSecret, never the token, never a plain hash), values
+// that are sealed under the same secret (AES-256-GCM: encrypted, and
+// authenticated together with their key and lifetime) and bounded in
+// size, and tags that are keyed hashes too. A value that fails its seal
+// is ignored, and one that passes is read as strictly as a fresh answer
+// from the endpoint, with the same checks at the reader's clock.
 //
 // Every method is safe for concurrent use and must return within the
 // context's deadline. An error means the store could not answer now: the
@@ -62,27 +66,31 @@ const minSharedSecret = 32
 const maxSharedBody = 32 << 10
 
 // Shared entry layout: version, kind, the instant it is good until (Unix
-// milliseconds, big-endian), the MAC, then the body.
+// milliseconds, big-endian), the GCM nonce, then the body encrypted and
+// its GCM tag. The header is authenticated with the key the entry is
+// stored under.
 const (
 	sealVersion  = 1
 	kindAnswer   = 1 // body is a 200 answer, read again with interpret
 	kindRefusal  = 2 // body is the "error" code of a 400 that refused the token
 	sealHeader   = 2 + 8
-	sealOverhead = sealHeader + sha256.Size
+	sealNonce    = 12
+	sealOverhead = sealHeader + sealNonce + 16
 )
 
 var (
 	errSealShort   = errors.New("shorter than its header")
 	errSealLong    = errors.New("longer than the bound of the shared cache")
 	errSealVersion = errors.New("of an unknown version or kind")
-	errSealMAC     = errors.New("MAC does not verify: not written with this Config.SharedSecret")
+	errSealOpen    = errors.New("seal does not verify: altered, moved from another key, or not written with this Config.SharedSecret")
 	errSealExpired = errors.New("expired") // at this replica's clock: a miss, not worth a log line
 )
 
-// sharedKeys are the HMAC keys derived from Config.SharedSecret, one per
+// sharedKeys are the keys derived from Config.SharedSecret, one per
 // purpose, so that no value of one kind can stand for another.
 type sharedKeys struct {
-	key, tag, seal []byte
+	key, tag []byte      // HMAC-SHA-256 keys
+	seal     cipher.AEAD // AES-256-GCM
 }
 
 func deriveKeys(secret []byte) sharedKeys {
@@ -91,7 +99,9 @@ func deriveKeys(secret []byte) sharedKeys {
 		m.Write([]byte("tokengate/introspection/shared/" + purpose))
 		return m.Sum(nil)
 	}
-	return sharedKeys{key: derive("key"), tag: derive("tag"), seal: derive("seal")}
+	block, _ := aes.NewCipher(derive("seal")) // 32 bytes: AES-256
+	aead, _ := cipher.NewGCM(block)
+	return sharedKeys{key: derive("key"), tag: derive("tag"), seal: aead}
 }
 
 // keyOf is the shared key of token: the hex HMAC-SHA-256 of the token.
@@ -129,23 +139,19 @@ func (s sharedKeys) tags(key string, v verdict) []string {
 	return tags
 }
 
-// mac is the MAC of an entry: over the key it is stored under, its header
-// and its body, so that an entry cannot be moved to another token's key.
-func (s sharedKeys) mac(key string, header, body []byte) []byte {
-	m := hmac.New(sha256.New, s.seal)
-	m.Write([]byte(key))
-	m.Write(header)
-	m.Write(body)
-	return m.Sum(nil)
-}
-
-// sealEntry builds the value stored under key.
+// sealEntry builds the value stored under key. The key and the header
+// are authenticated with the body, so that an entry cannot be moved to
+// another token's key nor its lifetime stretched.
 func (s sharedKeys) sealEntry(key string, kind byte, until time.Time, body []byte) []byte {
-	out := make([]byte, sealHeader, sealOverhead+len(body))
+	out := make([]byte, sealHeader+sealNonce, sealOverhead+len(body))
 	out[0], out[1] = sealVersion, kind
 	binary.BigEndian.PutUint64(out[2:], uint64(until.UnixMilli()))
-	out = append(out, s.mac(key, out[:sealHeader], body)...)
-	return append(out, body...)
+	rand.Read(out[sealHeader:]) // crypto/rand.Read never fails
+	return s.seal.Seal(out, out[sealHeader:], body, aad(key, out[:sealHeader]))
+}
+
+func aad(key string, header []byte) []byte {
+	return append([]byte(key), header...)
 }
 
 // openEntry checks the value stored under key and returns its parts.
@@ -158,9 +164,9 @@ func (s sharedKeys) openEntry(key string, v []byte) (kind byte, until time.Time,
 	case v[0] != sealVersion || (v[1] != kindAnswer && v[1] != kindRefusal):
 		return 0, time.Time{}, nil, errSealVersion
 	}
-	body = v[sealOverhead:]
-	if !hmac.Equal(v[sealHeader:sealOverhead], s.mac(key, v[:sealHeader], body)) {
-		return 0, time.Time{}, nil, errSealMAC
+	body, err = s.seal.Open(nil, v[sealHeader:sealHeader+sealNonce], v[sealHeader+sealNonce:], aad(key, v[:sealHeader]))
+	if err != nil {
+		return 0, time.Time{}, nil, errSealOpen
 	}
 	until = time.UnixMilli(int64(binary.BigEndian.Uint64(v[2:sealHeader])))
 	return v[1], until, body, nil

@@ -170,9 +170,15 @@ func TestSharedEntryForgeryRefused(t *testing.T) {
 			_, forged := other.only(t)
 			store.put(victimKey, forged.value)
 		}},
-		{"body altered", func(t *testing.T, store *memShared, victimKey string) {
-			altered := bytes.Replace(store.value(victimKey), []byte(`"active":false`), []byte(`"active":true `), 1)
-			store.put(victimKey, altered)
+		{"one bit flipped", func(t *testing.T, store *memShared, victimKey string) {
+			v := store.value(victimKey)
+			v[len(v)-20] ^= 1
+			store.put(victimKey, v)
+		}},
+		{"lifetime stretched", func(t *testing.T, store *memShared, victimKey string) {
+			v := store.value(victimKey)
+			v[3] ^= 0x10
+			store.put(victimKey, v)
 		}},
 		{"entry of another token", func(t *testing.T, store *memShared, victimKey string) {
 			e := newEndpoint(t, reply(activeBody(time.Hour)))
