@@ -38,6 +38,7 @@ var rules = map[string]rule{
 	"revocation":          {},
 	"redisstore":          {tokengate: []string{"", "introspection", "revocation"}, thirdParty: []string{"github.com/redis/go-redis/v9"}},
 	"internal/redistest":  {}, // starts a real redis-server for tests; standard library only, and no "testing"
+	"revocation/receiver": {tokengate: []string{"", "revocation", "verifier", "jwkscache", "internal/claimset"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
 }
 
 // sharedPolicy is the one package at the bottom of the graph that every

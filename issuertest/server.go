@@ -28,6 +28,7 @@ type Server struct {
 	faults  *faults
 	clients map[string]*Client
 	users   map[string]*User
+	events  eventLog // the revocation events sent (events.go)
 
 	closeOnce sync.Once
 	closing   chan struct{} // closed by Close: ends injected delays
