@@ -92,6 +92,8 @@ var (
 	_ introspection.SharedCache = (*Store)(nil)
 	_ tokengate.ReplayStore     = (*Store)(nil)
 	_ revocation.Publisher      = (*Store)(nil)
+
+	_ revocation.Forgetter = (*introspection.Introspector)(nil) // what Subscribe is given
 )
 
 const (

@@ -77,15 +77,16 @@ func (failingPublisher) Publish(context.Context, revocation.Purge) error {
 // setup is an issuer whose API client registered a receiver served on
 // loopback, and the receiver's recorder.
 type setup struct {
-	iss   *issuertest.Server
-	clock *issuertest.Clock
-	url   string
-	rec   *recorder
+	iss     *issuertest.Server
+	clock   *issuertest.Clock
+	url     string
+	rec     *recorder
+	handler http.Handler // the Receiver
 }
 
 // newSetup starts the issuer and the receiver; edit adjusts the
 // receiver's Config.
-func newSetup(t *testing.T, edit func(*receiver.Config)) *setup {
+func newSetup(t testing.TB, edit func(*receiver.Config)) *setup {
 	t.Helper()
 	s := &setup{clock: issuertest.NewClock(epoch), rec: &recorder{}}
 	var handler http.Handler = http.NotFoundHandler()
@@ -113,7 +114,7 @@ func newSetup(t *testing.T, edit func(*receiver.Config)) *setup {
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
 	}
-	handler = rcv
+	handler, s.handler = rcv, rcv
 	return s
 }
 
@@ -180,7 +181,7 @@ func with(m map[string]any, changes map[string]any) map[string]any {
 var errStore = errors.New("store down")
 
 // keysOf is a key source of s's issuer.
-func keysOf(t *testing.T, s *setup) *jwkscache.Cache {
+func keysOf(t testing.TB, s *setup) *jwkscache.Cache {
 	t.Helper()
 	keys, err := jwkscache.New(t.Context(), jwkscache.Config{URL: s.iss.URL + "/jwks", Now: s.clock.Now})
 	if err != nil {
