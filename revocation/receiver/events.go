@@ -32,12 +32,12 @@ func (r *Receiver) logout(w http.ResponseWriter, req *http.Request) {
 	ctx, cancel := context.WithTimeout(req.Context(), r.cfg.Timeout)
 	defer cancel()
 	p := r.parseForm(req)
-	var purge revocation.Purge
+	var a accepted
 	if p == nil {
-		purge, p = r.logoutPurge(ctx, req.PostForm.Get("logout_token"))
+		a, p = r.logoutToken(ctx, req.PostForm.Get("logout_token"))
 	}
 	if p == nil {
-		p = r.publish(ctx, "logout token", purge)
+		p = r.act(ctx, "logout token", a)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if p != nil {
@@ -62,33 +62,30 @@ func (r *Receiver) parseForm(req *http.Request) *problem {
 	return nil
 }
 
-// logoutPurge validates a logout token (OIDC BCL §2.6) and returns the
-// purge of its subject's tokens.
-func (r *Receiver) logoutPurge(ctx context.Context, raw string) (revocation.Purge, *problem) {
+// logoutToken validates a logout token (OIDC BCL §2.6), which calls for
+// the purge of its subject's tokens.
+func (r *Receiver) logoutToken(ctx context.Context, raw string) (accepted, *problem) {
 	v, p := r.verify(ctx, raw, "logout+jwt")
 	if p != nil {
-		return revocation.Purge{}, p
+		return accepted{}, p
 	}
 	s := v.set
 	switch {
 	case s.ExpiresAt.IsZero():
-		return revocation.Purge{}, refuse(codeInvalidRequest, "exp", "no \"exp\" (OIDC BCL §2.4)")
+		return accepted{}, refuse(codeInvalidRequest, "exp", "no \"exp\" (OIDC BCL §2.4)")
 	case v.nonce:
 		// §2.6 step 5: a nonce would make it an ID token.
-		return revocation.Purge{}, refuse(codeInvalidRequest, "nonce", "a \"nonce\" claim is present (OIDC BCL §2.6)")
+		return accepted{}, refuse(codeInvalidRequest, "nonce", "a \"nonce\" claim is present (OIDC BCL §2.6)")
 	case member(v.events, backChannelLogout) == "":
-		return revocation.Purge{}, refuse(codeInvalidRequest, "events", "\"events\" has no %q member whose value is a JSON object (OIDC BCL §2.4)", backChannelLogout)
+		return accepted{}, refuse(codeInvalidRequest, "events", "\"events\" has no %q member whose value is a JSON object (OIDC BCL §2.4)", backChannelLogout)
 	case s.Subject == "" && v.sid == "":
-		return revocation.Purge{}, refuse(codeInvalidRequest, "sub", "neither \"sub\" nor \"sid\" (OIDC BCL §2.4)")
+		return accepted{}, refuse(codeInvalidRequest, "sub", "neither \"sub\" nor \"sid\" (OIDC BCL §2.4)")
 	case s.Subject == "":
 		// Cached results are indexed by the claims of access tokens, which
 		// carry no session ID.
-		return revocation.Purge{}, refuse(codeInvalidRequest, "sub", "only \"sid\" %s: this receiver purges by subject and needs \"sub\"", quote(v.sid))
+		return accepted{}, refuse(codeInvalidRequest, "sub", "only \"sid\" %s: this receiver purges by subject and needs \"sub\"", quote(v.sid))
 	}
-	if p := r.once(ctx, "logout", s); p != nil {
-		return revocation.Purge{}, p
-	}
-	return revocation.Purge{Kind: revocation.Subject, Value: s.Subject}, nil
+	return r.once(ctx, "logout", s, revocation.Purge{Kind: revocation.Subject, Value: s.Subject})
 }
 
 // event handles a pushed Security Event Token (RFC 8935 §2): the body is
@@ -99,11 +96,9 @@ func (r *Receiver) logoutPurge(ctx context.Context, raw string) (revocation.Purg
 func (r *Receiver) event(w http.ResponseWriter, req *http.Request) {
 	ctx, cancel := context.WithTimeout(req.Context(), r.cfg.Timeout)
 	defer cancel()
-	purges, p := r.eventPurges(ctx, req.Body)
-	for _, purge := range purges {
-		if p == nil {
-			p = r.publish(ctx, "security event", purge)
-		}
+	a, p := r.securityEvent(ctx, req.Body)
+	if p == nil {
+		p = r.act(ctx, "security event", a)
 	}
 	if p != nil {
 		r.logRefusal("security event", p)
@@ -113,16 +108,16 @@ func (r *Receiver) event(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// eventPurges validates a SET (RFC 8417, RFC 8935 §2) and returns the
-// purges of its CAEP session-revoked and token-claims-change events.
-func (r *Receiver) eventPurges(ctx context.Context, body io.Reader) ([]revocation.Purge, *problem) {
+// securityEvent validates a SET (RFC 8417, RFC 8935 §2), which calls for
+// the purges of its CAEP session-revoked and token-claims-change events.
+func (r *Receiver) securityEvent(ctx context.Context, body io.Reader) (accepted, *problem) {
 	b, err := io.ReadAll(body)
 	if err != nil {
-		return nil, refuse(codeInvalidRequest, "body", "%v", err)
+		return accepted{}, refuse(codeInvalidRequest, "body", "%v", err)
 	}
 	v, p := r.verify(ctx, strings.TrimSpace(string(b)), "secevent+jwt")
 	if p != nil {
-		return nil, p
+		return accepted{}, p
 	}
 	var purges []revocation.Purge
 	err = claimset.Members([]byte(v.events), func(uri, event string) error {
@@ -138,23 +133,11 @@ func (r *Receiver) eventPurges(ctx context.Context, body io.Reader) ([]revocatio
 	})
 	switch {
 	case errors.As(err, &p):
-		return nil, p
+		return accepted{}, p
 	case err != nil:
-		return nil, refuse(codeInvalidRequest, "events", "\"events\" is not a JSON object: %v", err)
+		return accepted{}, refuse(codeInvalidRequest, "events", "\"events\" is not a JSON object: %v", err)
 	}
-	if p := r.once(ctx, "set", v.set); p != nil {
-		return nil, p
-	}
-	return purges, nil
-}
-
-// publish sends a purge on its way, and logs it.
-func (r *Receiver) publish(ctx context.Context, what string, purge revocation.Purge) *problem {
-	if err := r.cfg.Publisher.Publish(ctx, purge); err != nil {
-		return cannotDecide("publishing the purge", err)
-	}
-	r.cfg.Logger.Info("receiver: "+what+" accepted: purge published", "purge", purge.String())
-	return nil
+	return r.once(ctx, "set", v.set, purges...)
 }
 
 // logRefusal logs a problem, at most once a second.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,4 +190,17 @@ func keysOf(t testing.TB, s *setup) *jwkscache.Cache {
 	}
 	t.Cleanup(func() { keys.Close() })
 	return keys
+}
+
+// onceFailing fails its first Publish, then passes purges to next.
+type onceFailing struct {
+	next   revocation.Publisher
+	failed atomic.Bool
+}
+
+func (o *onceFailing) Publish(ctx context.Context, p revocation.Purge) error {
+	if o.failed.CompareAndSwap(false, true) {
+		return errors.New("bus down")
+	}
+	return o.next.Publish(ctx, p)
 }

@@ -21,6 +21,10 @@
 // go to a revocation.Publisher: redisstore.Store takes them to every
 // replica, revocation.Local to this process only.
 //
+// A token the receiver could not act on because the replay store or the
+// publisher failed gets 503, so that the issuer may send it again; such a
+// retry is acted on, not refused as a replay.
+//
 // Mount it on one replica, or on all behind the same URL, and register
 // its URL with the authorization server, as backchannel_logout_uri and as
 // the push delivery endpoint:
@@ -104,6 +108,8 @@ type Config struct {
 type Receiver struct {
 	cfg     Config
 	allowed map[string]bool
+
+	unpublished unpublished // tokens whose purges could not be published
 
 	mu          sync.Mutex // guards nextRefusal
 	nextRefusal time.Time  // refusals are logged at most once a second

@@ -300,3 +300,21 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryAfterUnpublishedPurgeActedOn: the issuer retries a logout the
+// receiver answered 503 because the purge could not be published; the
+// retry is acted on, not refused as a replay, and a replay after that is
+// refused.
+func TestRetryAfterUnpublishedPurgeActedOn(t *testing.T) {
+	pub := &onceFailing{}
+	s := newSetup(t, func(c *receiver.Config) { pub.next = c.Publisher; c.Publisher = pub })
+	token := s.iss.MintJWT(map[string]any{"typ": "logout+jwt"}, s.logoutClaims())
+	for i, want := range []int{http.StatusServiceUnavailable, http.StatusOK, http.StatusBadRequest} {
+		if status, body := s.postLogout(t, token); status != want {
+			t.Fatalf("POST #%d = %d %s, want %d", i, status, body, want)
+		}
+	}
+	if got := s.rec.purges(); !slices.Equal(got, []string{"subject alice"}) {
+		t.Errorf("purges = %q, want the retry's", got)
+	}
+}

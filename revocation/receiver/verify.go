@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -14,6 +16,7 @@ import (
 	"github.com/tokengate/tokengate/internal/claimset"
 	"github.com/tokengate/tokengate/internal/netpolicy"
 	"github.com/tokengate/tokengate/jwkscache"
+	"github.com/tokengate/tokengate/revocation"
 )
 
 // Error codes of RFC 8935 §2.3 (registered in §7.1); the back-channel
@@ -168,21 +171,84 @@ func (r *Receiver) checkClaims(s *claimset.Set) *problem {
 	return nil
 }
 
+// accepted is an event token that passed every check: the purges it
+// calls for, and its key at the replay store and how long it lives there.
+type accepted struct {
+	purges []revocation.Purge
+	key    string
+	until  time.Time
+}
+
 // once records the token's "jti" at the replay store for as long as the
-// token could be accepted, and refuses a replay.
-func (r *Receiver) once(ctx context.Context, kind string, s *claimset.Set) *problem {
+// token could be accepted, and refuses a replay, except the retry of a
+// token whose purges could not be published (see unpublished).
+func (r *Receiver) once(ctx context.Context, kind string, s *claimset.Set, purges ...revocation.Purge) (accepted, *problem) {
 	until := s.IssuedAt.Add(r.cfg.MaxAge)
 	if s.ExpiresAt.After(until) {
 		until = s.ExpiresAt
 	}
-	fresh, err := r.cfg.Replay.Use(ctx, "receiver:"+kind+":"+s.Issuer+"\x00"+s.ID, until.Add(r.cfg.Leeway))
+	a := accepted{purges: purges, key: "receiver:" + kind + ":" + s.Issuer + "\x00" + s.ID, until: until.Add(r.cfg.Leeway)}
+	fresh, err := r.cfg.Replay.Use(ctx, a.key, a.until)
 	switch {
 	case err != nil:
-		return cannotDecide("replay store", err)
-	case !fresh:
-		return refuse(codeInvalidRequest, "jti replayed", "\"jti\" %s was seen before", quote(s.ID))
+		return accepted{}, cannotDecide("replay store", err)
+	case !fresh && !r.unpublished.has(a.key, r.cfg.Now()):
+		return accepted{}, refuse(codeInvalidRequest, "jti replayed", "\"jti\" %s was seen before", quote(s.ID))
 	}
+	return a, nil
+}
+
+// act publishes the purges of a, and logs them.
+func (r *Receiver) act(ctx context.Context, what string, a accepted) *problem {
+	for _, purge := range a.purges {
+		if err := r.cfg.Publisher.Publish(ctx, purge); err != nil {
+			r.unpublished.add(a.key, a.until, r.cfg.Now())
+			return cannotDecide("publishing the purge", err)
+		}
+		r.cfg.Logger.Info("receiver: "+what+" accepted: purge published", "purge", purge.String())
+	}
+	r.unpublished.remove(a.key)
 	return nil
+}
+
+// unpublished remembers, until they expire, the tokens that were accepted
+// but whose purges could not be published, so that the issuer's retry of
+// one (after a 503) is acted on rather than refused as a replay. It is
+// bounded; when full, such a retry is refused, and the replicas that
+// missed the purge rely on their subscriptions, which purge everything
+// when they are restored.
+type unpublished struct {
+	mu      sync.Mutex // guards pending
+	pending map[string]time.Time
+}
+
+const maxUnpublished = 1024
+
+func (u *unpublished) has(key string, now time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	until, ok := u.pending[key]
+	return ok && now.Before(until)
+}
+
+func (u *unpublished) add(key string, until, now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.pending == nil {
+		u.pending = map[string]time.Time{}
+	}
+	if len(u.pending) >= maxUnpublished {
+		maps.DeleteFunc(u.pending, func(_ string, t time.Time) bool { return !now.Before(t) })
+	}
+	if len(u.pending) < maxUnpublished {
+		u.pending[key] = until
+	}
+}
+
+func (u *unpublished) remove(key string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.pending, key)
 }
 
 func instant(t time.Time) string { return t.UTC().Format(time.RFC3339) }
