@@ -17,8 +17,8 @@ import (
 
 // TestSharedCacheOneCallAcrossReplicas: three replicas, a thousand
 // concurrent checks each of one new token, one call to the endpoint. The
-// call is held until every replica has tried the lock, so that the other
-// two must wait for the answer rather than arrive after it.
+// call is held until the lock has been tried three times, so that other
+// replicas wait for the answer rather than only arrive after it.
 func TestSharedCacheOneCallAcrossReplicas(t *testing.T) {
 	g := newGate(activeBody(time.Hour))
 	e := newEndpoint(t, g.ServeHTTP)
@@ -45,7 +45,7 @@ func TestSharedCacheOneCallAcrossReplicas(t *testing.T) {
 		}
 	}
 	<-g.arrived
-	for range 3 { // one flight per replica tries the lock
+	for range 3 {
 		<-store.lockTried
 	}
 	close(g.release)

@@ -29,7 +29,9 @@
 //
 // A replica that receives revocation events from the authorization
 // server publishes them with the Store as its revocation.Publisher (see
-// package revocation/receiver).
+// package revocation/receiver). The Store is a tokengate.ReplayStore too:
+// give it to the DPoP proof check and to the receiver, so that a proof or
+// a logout token used at one replica is refused at every other.
 //
 // # What is shared, and what Redis can do
 //

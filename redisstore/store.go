@@ -58,7 +58,8 @@ type Config struct {
 
 	// Logger receives the events an operator acts on: Redis failing and
 	// answering again, at most one line per outage and component; purge
-	// messages that are malformed. Default slog.Default().
+	// messages that are malformed. Default slog.Default(). (go-redis logs
+	// its own dial failures through its package logger, redis.SetLogger.)
 	Logger *slog.Logger
 }
 
