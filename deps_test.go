@@ -42,6 +42,10 @@ var rules = map[string]rule{
 	"profiles":            {tokengate: []string{"verifier", "claims", "scopes", "internal/claimset"}},
 	"otelgate":            {tokengate: []string{""}, thirdParty: []string{"go.opentelemetry.io/otel", "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"}},
 	"cmd/tokengate":       {tokengate: []string{"verifier", "middleware", "scopes", "jwkscache", "internal/discovery"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
+	"revocation":          {},
+	"redisstore":          {tokengate: []string{"", "introspection", "revocation"}, thirdParty: []string{"github.com/redis/go-redis/v9"}},
+	"internal/redistest":  {}, // starts a real redis-server for tests; standard library only, and no "testing"
+	"revocation/receiver": {tokengate: []string{"", "revocation", "verifier", "jwkscache", "internal/claimset"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
 }
 
 // sharedPolicy is the one package at the bottom of the graph that every
@@ -171,6 +175,11 @@ func TestTransitiveEdges(t *testing.T) {
 		{"verifier", "go.opentelemetry.io/", "a service that does not use OpenTelemetry links none of it"},
 		{"introspection", "go.opentelemetry.io/", "a service that does not use OpenTelemetry links none of it"},
 		{"", "go.opentelemetry.io/", "the root contract package links no third-party module"},
+		{"redisstore", "github.com/golang-jwt/", "a replica that only introspects links no JWT library, shared state or not"},
+		{"redisstore", "github.com/MicahParks/", "a replica that only introspects links no JWK library"},
+		{"redisstore", module + "/verifier", "the shared store builds on the root contract and introspection, not the JWT verifier"},
+		{"revocation", "github.com/redis/", "the revocation vocabulary links no Redis client"},
+		{"revocation", "github.com/golang-jwt/", "the revocation vocabulary links no JWT library: redisstore builds on it"},
 	}
 	pkgs := map[string]goPackage{}
 	for _, p := range listPackages(t) {
@@ -190,6 +199,16 @@ func TestTransitiveEdges(t *testing.T) {
 	for _, d := range pkgs["issuertest"].Deps {
 		if strings.Contains(strings.Split(d, "/")[0], ".") && d != module+"/issuertest" {
 			t.Errorf("issuertest depends on %s => its non-test code uses the standard library only", d)
+		}
+	}
+	for rel, p := range pkgs {
+		if rel == "redisstore" || strings.HasPrefix(rel, "examples/") {
+			continue
+		}
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, "github.com/redis/") {
+				t.Errorf("%s depends on %s => only redisstore links a Redis client: who does not import it does not link it", rel, d)
+			}
 		}
 	}
 	for rel, p := range pkgs {

@@ -42,7 +42,7 @@ func binary(t *testing.T, name string) string {
 		// go install, as examples/issuer/README.md tells users to install
 		// the issuer, into a directory of the test's own.
 		cmd := exec.Command("go", "install",
-			"../examples/issuer", "../examples/httpapi", "../examples/grpcapi", "../examples/quickstart", "../examples/spa")
+			"../examples/issuer", "../examples/httpapi", "../examples/grpcapi", "../examples/quickstart", "../examples/spa", "../examples/replicas")
 		cmd.Env = append(os.Environ(), "GOBIN="+binDir)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go install: %v\n%s", err, out)

@@ -2,6 +2,7 @@ package introspection
 
 import (
 	"crypto/sha256"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -42,6 +43,11 @@ type results struct {
 	refused     *lru.Cache[key, entry]
 	maxTTL      time.Duration
 	negativeTTL time.Duration
+
+	// gen counts the revocations applied (forget.go). A flight that began
+	// before one does not cache its answer, which the revocation may have
+	// overtaken.
+	gen atomic.Uint64
 }
 
 func newResults(cfg *Config) (*results, error) {
@@ -84,27 +90,45 @@ func (r *results) get(k key, now time.Time) (e entry, ok, known bool) {
 	return entry{}, false, known
 }
 
-// put caches v, a fresh result for k obtained at now. An active token is
-// kept min(exp - now, maxTTL), so that it is never served from the cache
-// once its "exp" has passed; a final refusal is kept negativeTTL and ends
-// the token's being known; server faults and "not valid yet" are not
-// kept.
-func (r *results) put(k key, v verdict, now time.Time) {
+// generation is the number of revocations applied so far.
+func (r *results) generation() uint64 { return r.gen.Load() }
+
+// put caches v, a result for k obtained at now by a flight that began at
+// generation gen. An active token is kept min(exp - now, maxTTL), so that
+// it is never served from the cache once its "exp" has passed; a final
+// refusal is kept negativeTTL and ends the token's being known; server
+// faults and "not valid yet" are not kept. An answer from the shared
+// cache is kept no longer than it was stored for (v.notAfter). A
+// revocation since gen keeps an active result out of the cache.
+func (r *results) put(k key, v verdict, now time.Time, gen uint64) {
 	switch {
 	case v.claims != nil && r.active != nil:
+		if r.gen.Load() != gen {
+			return
+		}
 		until := now.Add(r.maxTTL)
 		if exp := v.claims.ExpiresAt; !exp.IsZero() && exp.Before(until) {
 			until = exp
 		}
+		if !v.notAfter.IsZero() && v.notAfter.Before(until) {
+			until = v.notAfter
+		}
 		if until.After(now) {
 			r.active.Add(k, entry{claims: v.claims, until: until})
+			if r.gen.Load() != gen { // a revocation's scan may have run before the Add
+				r.active.Add(k, entry{claims: v.claims})
+			}
 		}
 	case v.err != nil && v.final:
 		if r.active != nil {
 			r.active.Remove(k) // refused now: no longer a token seen active
 		}
-		if r.refused != nil {
-			r.refused.Add(k, entry{err: v.err, until: now.Add(r.negativeTTL)})
+		until := now.Add(r.negativeTTL)
+		if !v.notAfter.IsZero() && v.notAfter.Before(until) {
+			until = v.notAfter
+		}
+		if r.refused != nil && until.After(now) {
+			r.refused.Add(k, entry{err: v.err, until: until})
 		}
 	}
 }

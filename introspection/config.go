@@ -174,6 +174,30 @@ type Config struct {
 	// runs within the decision of the request that made it, so its span is
 	// that request's child. Default: none.
 	Observer tokengate.Observer
+	// SharedCache, when set, is a cache of results the replicas of this
+	// API share, behind the process cache (see [SharedCache]; package
+	// redisstore has one on Redis): a process miss looks there before
+	// calling, and concurrent misses of one new token across replicas wait
+	// for one call. Default none: each replica calls for itself.
+	SharedCache SharedCache
+
+	// SharedSecret keys the shared cache: its keys are HMAC-SHA-256 of
+	// the tokens and its entries are sealed with AES-256-GCM, both under
+	// keys derived from this secret, so that read access to the store
+	// yields neither tokens nor claims and cannot test guesses, and write
+	// access cannot forge an answer. At least 32 random bytes, the same at every replica, kept as
+	// secret as the client credentials. Required with SharedCache, unused
+	// without.
+	SharedSecret []byte
+
+	// SharedTimeout bounds each operation on the shared cache, so that a
+	// store that hangs costs a miss at most this much. Default 250ms.
+	SharedTimeout time.Duration
+
+	// SharedLockWait bounds how long, on the real clock, a replica waits
+	// for another replica's call for the same token before calling
+	// itself. Default 1s.
+	SharedLockWait time.Duration
 
 	// Now is the clock. Default time.Now.
 	Now func() time.Time

@@ -29,6 +29,8 @@ const (
 	defaultMaxFailureBackoff  = 30 * time.Second
 	defaultMaxBodyBytes       = netpolicy.MaxBodyBytes
 	defaultMaxTokenBytes      = netpolicy.DefaultMaxTokenBytes
+	defaultSharedTimeout      = 250 * time.Millisecond
+	defaultSharedLockWait     = time.Second
 	defaultLeeway             = netpolicy.DefaultLeeway
 	maxLeeway                 = netpolicy.MaxLeeway
 )
@@ -51,6 +53,9 @@ func (c *Config) setDefaults() error {
 		return err
 	}
 	if err := c.setLimits(); err != nil {
+		return err
+	}
+	if err := c.checkShared(); err != nil {
 		return err
 	}
 	if c.Now == nil {
@@ -153,6 +158,22 @@ func (c *Config) setLimits() error {
 	if c.Leeway == tokengate.NoLeeway {
 		c.Leeway = 0
 	}
+	return nil
+}
+
+// checkShared checks the shared cache settings.
+func (c *Config) checkShared() error {
+	switch {
+	case c.SharedTimeout < 0, c.SharedLockWait < 0:
+		return errors.New("introspection: Config.SharedTimeout and SharedLockWait must not be negative")
+	case c.SharedCache == nil && len(c.SharedSecret) > 0:
+		return errors.New("introspection: Config.SharedSecret is set but Config.SharedCache is not")
+	case c.SharedCache != nil && len(c.SharedSecret) < minSharedSecret:
+		return fmt.Errorf("introspection: Config.SharedSecret has %d bytes, want at least %d random bytes shared by the replicas", len(c.SharedSecret), minSharedSecret)
+	}
+	c.SharedSecret = append([]byte(nil), c.SharedSecret...)
+	setDefault(&c.SharedTimeout, defaultSharedTimeout)
+	setDefault(&c.SharedLockWait, defaultSharedLockWait)
 	return nil
 }
 

@@ -138,6 +138,23 @@
 // uncached token share a single call to the endpoint; a caller whose
 // context ends stops waiting without failing the others.
 //
+// # Many replicas, revocations
+//
+// Replicas of one API can share their results through Config.SharedCache
+// (a [SharedCache]; package redisstore has one on Redis), behind the
+// process cache: a process miss reads the shared cache, and of the
+// replicas that miss a new token at once one calls while the others wait
+// for its answer (up to Config.SharedLockWait). The shared cache sees only
+// keyed hashes of tokens and entries sealed with Config.SharedSecret, and
+// every entry read is checked as a fresh answer is. When it fails, each
+// replica works from its process cache alone, logging the outage once.
+//
+// [Introspector.Forget], [Introspector.ForgetSubject],
+// [Introspector.ForgetClient], [Introspector.ForgetTokenID] and
+// [Introspector.ForgetAll] drop results at once when the authorization
+// server reports a revocation (package revocation carries the events to
+// every replica); with a shared cache they hide its entries too.
+//
 // The Introspector starts no background goroutine, except one that retries
 // discovery when the issuer could not be reached at New, until it
 // succeeds. [Introspector.Close] stops it, aborts the calls in flight,

@@ -24,6 +24,7 @@ type Introspector struct {
 	cfg     Config
 	signing signer // of the client assertions, for private_key_jwt
 	results *results
+	shared  *shared            // nil without Config.SharedCache
 	flights singleflight.Group // one call per token in flight, keyed by its SHA-256
 
 	breaker   *breaker
@@ -90,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*Introspector, error) {
 	}
 	closing, stop := context.WithCancel(context.Background())
 	in := &Introspector{
-		cfg: cfg, results: res, closing: closing, stop: stop,
+		cfg: cfg, results: res, shared: newShared(&cfg), closing: closing, stop: stop,
 		newTokens: newBucket(cfg.NewTokenRate, cfg.Now()),
 		slots:     make(chan struct{}, cfg.MaxConcurrentCalls),
 		log:       oplog.New(cfg.Logger, cfg.Now),
@@ -210,9 +211,38 @@ func (i *Introspector) introspect(ctx context.Context, k key, token string) (*to
 	if ok {
 		return e.claims, e.err
 	}
-	v := i.guarded(ctx, token, known)
-	i.results.put(k, v, i.cfg.Now())
+	gen := i.results.generation()
+	v := i.resolve(ctx, token, known, gen)
+	i.results.put(k, v, i.cfg.Now(), gen)
 	return v.claims, v.err
+}
+
+// resolve finds the verdict on a token missing from the process cache:
+// from the shared cache when there is one, where a replica that calls for
+// a new token makes the others wait for its answer; else from the
+// endpoint. gen is the process cache's generation when the flight began:
+// an answer that a revocation may have overtaken is not shared.
+func (i *Introspector) resolve(ctx context.Context, token string, known bool, gen uint64) verdict {
+	if i.shared == nil {
+		return i.guarded(ctx, token, known)
+	}
+	q := quoter{token: token}
+	key := i.shared.keys.keyOf(token)
+	if v, ok := i.sharedLoad(ctx, key, q); ok {
+		return v
+	}
+	v, found, unlock := i.sharedAwait(ctx, key, q)
+	if found {
+		return v
+	}
+	if unlock != nil {
+		defer unlock()
+	}
+	v = i.guarded(ctx, token, known)
+	if i.results.generation() == gen {
+		i.sharedStore(ctx, key, v, i.cfg.Now())
+	}
+	return v
 }
 
 // guarded asks the endpoint within the bounds that protect it, in this
@@ -262,6 +292,7 @@ func (i *Introspector) ask(ctx context.Context, token string) verdict {
 	body, v := i.call(ctx, token, q)
 	if v.err == nil {
 		v = i.interpret(body, i.cfg.Now(), q)
+		v.body = body
 	}
 	i.report(ctx, start, v)
 	return v

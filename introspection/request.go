@@ -53,6 +53,14 @@ func (i *Introspector) call(ctx context.Context, token string, q quoter) ([]byte
 	return body, verdict{}
 }
 
+// refusedByStatus is the verdict of a 400 whose "error" code refuses the
+// token itself, as fresh from the endpoint or as stored in the shared
+// cache. code is one of two fixed values, so it is not the token.
+func refusedByStatus(code string) verdict {
+	return verdict{final: true, refusal: code, err: fmt.Errorf("introspection: the endpoint will not introspect this token (status 400 \"error\" %s, want 200): a server may answer so for every JWT, which verifier.New checks: %w",
+		quote(code), tokengate.ErrInvalidToken)}
+}
+
 // trip is a fault that counts against the breaker: it says the endpoint
 // is failing, not that something is wrong with this one request.
 func trip(err error) verdict { return verdict{err: err, trips: true} }
@@ -87,8 +95,7 @@ func (i *Introspector) status(resp *http.Response, q quoter) verdict {
 	}
 	switch {
 	case code == http.StatusBadRequest && (e.Code == "unsupported_token_type" || e.Code == "invalid_token"):
-		return verdict{final: true, err: fmt.Errorf("introspection: the endpoint will not introspect this token (status 400 \"error\" %s, want 200): a server may answer so for every JWT, which verifier.New checks: %w",
-			q.q(e.Code), tokengate.ErrInvalidToken)}
+		return refusedByStatus(e.Code)
 	case code == http.StatusUnauthorized || code == http.StatusForbidden || e.Code == "invalid_client":
 		return trip(&credentialsError{status: code, code: q.q(e.Code), clientID: i.cfg.ClientID, method: i.cfg.AuthMethod})
 	case code == http.StatusBadRequest || code == http.StatusRequestEntityTooLarge:

@@ -20,6 +20,14 @@ type verdict struct {
 	// trips marks a fault that says the endpoint is failing, which opens
 	// the breaker.
 	trips bool
+
+	// For the shared cache (shared.go): body is the 200 answer the verdict
+	// was read from; refusal is the "error" of a 400 that refused the
+	// token; notAfter, when set, caps how long the verdict is cached (an
+	// answer from the shared cache keeps the lifetime it was stored with).
+	body     []byte
+	refusal  string
+	notAfter time.Time
 }
 
 // interpret reads an RFC 7662 §2.2 response body and applies this

@@ -21,6 +21,7 @@ func (s *Server) adminRoutes() http.Handler {
 	mux.HandleFunc("POST /admin/clear-faults", s.adminClearFaults)
 	mux.HandleFunc("GET /admin/requests", s.adminRequests)
 	mux.HandleFunc("POST /admin/token", s.adminToken)
+	mux.HandleFunc("POST /admin/end-session", s.adminEndSession)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -90,6 +90,14 @@ type Client struct {
 	// metadata endpoints answer CORS requests from them (see the package
 	// documentation). Only a public client may have them.
 	WebOrigins []string `json:"web_origins,omitempty"`
+	// BackchannelLogoutURI receives an OpenID Connect Back-Channel Logout
+	// token (OIDC Back-Channel Logout 1.0 §2.2) whenever a grant or a
+	// session is revoked; see [Server.EndSession]. Empty: none.
+	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty"`
+	// SecurityEventsURI receives, by RFC 8935 push delivery, a Security
+	// Event Token (RFC 8417) with a CAEP session-revoked event whenever a
+	// grant or a session is revoked. Empty: none.
+	SecurityEventsURI string `json:"security_events_uri,omitempty"`
 }
 
 // A User can sign in at the authorization endpoint.
@@ -174,6 +182,9 @@ func (c *Client) validate() error {
 		if err != nil || !u.IsAbs() || u.Fragment != "" || u.Host == "" {
 			return fmt.Errorf("client %q: redirect URI %q must be absolute without a fragment", c.ID, r)
 		}
+	}
+	if err := c.validateReceivers(); err != nil {
+		return err
 	}
 	for _, s := range c.Scopes {
 		if s == "" || strings.ContainsAny(s, " \"\\") {

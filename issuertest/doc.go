@@ -124,6 +124,15 @@
 // [Server.ClearFault] or, with [Fault].Times, for the next requests only;
 // [Server.Requests] counts each endpoint's requests.
 //
+// # Revocation events
+//
+// A client that registers [Client.BackchannelLogoutURI] or
+// [Client.SecurityEventsURI] is told whenever a grant ends (a refresh
+// token is revoked) or a session ends ([Server.EndSession]): an OpenID
+// Connect Back-Channel Logout token, and an RFC 8935 push of a Security
+// Event Token with a CAEP session-revoked event. [Server.Deliveries] lists
+// what was sent and how each receiver answered.
+//
 // # Admin endpoint
 //
 // With [WithAdminAPI] (the standalone server in examples/issuer turns it
@@ -142,6 +151,7 @@
 //	POST /admin/token         {"kind": "access", "subject": "alice", "client_id": "", "scopes": ["orders:read"],
 //	                           "audience": [], "lifetime_seconds": 0, "nonce": "", "header": {}, "claims": {}}
 //	                          -> {"token": "..."}
+//	POST /admin/end-session   {"subject": "alice"}      -> 204 ([Server.EndSession])
 //
 // The kind of /admin/token is "access" (the default), "id", or the name of
 // a bad token as listed by [Server.BadTokens], such as "expired" or

@@ -97,9 +97,13 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// token_type_hint is only a hint, and every token is looked up anyway.
-	if !s.store.revoke(form.Get("token"), client.ID) {
+	ok, g := s.store.revoke(form.Get("token"), client.ID)
+	if !ok {
 		badRequest("unauthorized_client", "the token was issued to another client").write(w)
 		return
+	}
+	if g != nil {
+		s.notifyRevoked(g.subject) // a grant ended: its subject's receivers hear of it
 	}
 	noStore(w)
 	w.WriteHeader(http.StatusOK)

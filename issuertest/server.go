@@ -29,6 +29,7 @@ type Server struct {
 	clients  map[string]*Client
 	users    map[string]*User
 	sessions sessions // WithSessions (stepup.go)
+	events   eventLog // the revocation events sent (events.go)
 
 	closeOnce sync.Once
 	closing   chan struct{} // closed by Close: ends injected delays

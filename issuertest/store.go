@@ -217,25 +217,26 @@ func (s *store) useRefresh(r *refreshRecord) error {
 }
 
 // revoke ends token if clientID owns it (RFC 7009 §2.1). An access token
-// is revoked alone; a refresh token takes its family with it. It returns
-// false when the token is known but belongs to another client.
-func (s *store) revoke(token, clientID string) bool {
+// is revoked alone; a refresh token takes its family with it, and its
+// grant is returned. It returns false when the token is known but belongs
+// to another client.
+func (s *store) revoke(token, clientID string) (bool, *grant) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.refresh[key(token)]; ok {
 		if r.grant.clientID != clientID {
-			return false
+			return false, nil
 		}
 		r.grant.revoked = true
-		return true
+		return true, r.grant
 	}
 	if a, ok := s.access[key(token)]; ok {
 		if a.claims["client_id"] != clientID {
-			return false
+			return false, nil
 		}
 		a.revoked = true
 	}
-	return true
+	return true, nil
 }
 
 func (s *store) putPending(p *pendingLogin) string {
