@@ -7,6 +7,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/binding"
 )
 
 // key identifies a token in the caches: its SHA-256, so that no cache
@@ -25,8 +26,9 @@ func keyOf(token string) key {
 
 // entry is a cached result, good until the instant until.
 type entry struct {
-	claims *tokengate.Claims // an active token's claims; never handed out, only copies
-	err    error             // a final refusal
+	claims *tokengate.Claims    // an active token's claims; never handed out, only copies
+	cnf    binding.Confirmation // its binding, checked for every request
+	err    error                // a final refusal
 	until  time.Time
 }
 
@@ -97,7 +99,7 @@ func (r *results) put(k key, v verdict, now time.Time) {
 			until = exp
 		}
 		if until.After(now) {
-			r.active.Add(k, entry{claims: v.claims, until: until})
+			r.active.Add(k, entry{claims: v.claims, cnf: v.cnf, until: until})
 		}
 	case v.err != nil && v.final:
 		if r.active != nil {
