@@ -25,14 +25,21 @@ const tokenParam = "access_token"
 // body only when the Guard allows them. A token offered by two methods is
 // refused (RFC 6750 §2: "Clients MUST NOT use more than one method to
 // transmit the token in each request").
-func (p *policy) extract(r *http.Request) (string, bool, error) {
-	token, err := bearer.ParseHeader(r.Header.Values("Authorization"), p.maxBytes)
+func (p *policy) extract(r *http.Request) (bearer.Scheme, string, bool, error) {
+	scheme, token, err := p.sender.ParseHeader(r.Header.Values("Authorization"), p.maxBytes)
 	if !p.opts.AllowQueryToken && !p.opts.AllowFormToken {
-		return token, false, err
+		return scheme, token, false, err
 	}
 	if err != nil && !errors.Is(err, tokengate.ErrNoToken) {
-		return "", false, err // malformed, oversized or doubled: stop here
+		return scheme, "", false, err // malformed, oversized or doubled: stop here
 	}
+	token, fromQuery, err := p.otherMethods(r, token, err)
+	return scheme, token, fromQuery, err
+}
+
+// otherMethods looks for a token in the query and the form, as the Guard
+// allows, given the header's token or headerErr.
+func (p *policy) otherMethods(r *http.Request, token string, err error) (string, bool, error) {
 	headerErr, found, fromQuery := err, err == nil, false
 	if p.opts.AllowQueryToken {
 		qt, ok, err := p.queryToken(r)

@@ -15,7 +15,8 @@ type Error struct {
 	Status int
 
 	// Code is the RFC 6750 §3.1 error code: "invalid_request",
-	// "invalid_token" or "insufficient_scope"; "" for a request without a
+	// "invalid_token" or "insufficient_scope", or for a DPoP request the
+	// RFC 9449 §7.1 "invalid_dpop_proof" or "use_dpop_nonce"; "" for a request without a
 	// bearer token (RFC 6750 §3.1 asks for no error information) and for
 	// 503.
 	Code string
@@ -58,7 +59,7 @@ func newError(d *bearer.Decision) *Error {
 // httpStatus is the HTTP column of the behaviour table.
 func httpStatus(k bearer.Kind) int {
 	switch k {
-	case bearer.Missing, bearer.InvalidToken:
+	case bearer.Missing, bearer.InvalidToken, bearer.InvalidDPoPProof, bearer.UseDPoPNonce:
 		return http.StatusUnauthorized
 	case bearer.InvalidRequest:
 		return http.StatusBadRequest
@@ -75,8 +76,11 @@ func (p *policy) refuse(w http.ResponseWriter, r *http.Request, d *bearer.Decisi
 	}
 	e := newError(d)
 	h := w.Header()
-	if challenge := p.challenge.Render(d.Kind, d.Description, d.Scope); challenge != "" {
-		h.Set("WWW-Authenticate", challenge)
+	for _, challenge := range p.challenge.Challenges(p.sender, d) {
+		h.Add("WWW-Authenticate", challenge)
+	}
+	if d.Nonce != "" {
+		h.Set("DPoP-Nonce", d.Nonce) // RFC 9449 §9
 	}
 	if e.Status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", p.retryAfter)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/binding"
 	"github.com/tokengate/tokengate/internal/netpolicy"
 	"github.com/tokengate/tokengate/scopes"
 )
@@ -33,6 +34,10 @@ func describe(k Kind, err error) string {
 		return pick(err, invalidTokenPhrases, "the access token is invalid")
 	case InsufficientScope:
 		return pick(err, insufficientScopePhrases, "the access token lacks a scope this resource requires")
+	case InvalidDPoPProof:
+		return pick(err, proofPhrases, "the DPoP proof is invalid")
+	case UseDPoPNonce:
+		return "the DPoP proof must carry the nonce of the DPoP-Nonce header"
 	}
 	return "the access token cannot be checked now"
 }
@@ -48,6 +53,8 @@ var (
 	invalidRequestPhrases = []phrase{
 		{ErrMultipleTokens, "the request carries more than one access token"},
 		{ErrMalformed, "the bearer credential is malformed"},
+		{ErrMalformedDPoP, "the DPoP credential is malformed"},
+		{ErrForwardedCertificate, "the forwarded client certificate is malformed"},
 		{ErrFormTooLarge, "the form body is too large to search for an access token"},
 	}
 	invalidTokenPhrases = []phrase{
@@ -59,11 +66,29 @@ var (
 		{tokengate.ErrBadSignature, "the token's signature is not valid"},
 		{tokengate.ErrAlgorithmNotAllowed, "the token's algorithm is not allowed"},
 		{tokengate.ErrNotYetValid, "the token is not valid yet"},
+		{binding.ErrNotDPoPBound, "the access token is not DPoP-bound but was sent with the DPoP scheme"},
+		{binding.ErrKeyMismatch, "the access token is not bound to the DPoP proof's key"},
+		{binding.ErrCertificateMismatch, "the access token is not bound to this client certificate"},
+		{binding.ErrNoCertificate, "the access token is bound to a client certificate the request does not present"},
 		{tokengate.ErrSenderConstrained, "the token is bound to a key and cannot be used as a bearer token"},
 		{tokengate.ErrMalformedToken, "the access token is malformed"},
 	}
 	insufficientScopePhrases = []phrase{
 		{ErrDenied, "the access token does not grant access to this resource"},
+	}
+	proofPhrases = []phrase{
+		{binding.ErrProofMissing, "the request carries no DPoP proof"},
+		{binding.ErrProofMultiple, "the request carries more than one DPoP proof"},
+		{binding.ErrProofTooLarge, "the DPoP proof is too large"},
+		{binding.ErrProofAlgorithm, "the DPoP proof's algorithm is not allowed"},
+		{binding.ErrProofKey, "the DPoP proof's key is not acceptable"},
+		{binding.ErrProofSignature, "the DPoP proof's signature is not valid"},
+		{binding.ErrProofMethod, "the DPoP proof is for another HTTP method"},
+		{binding.ErrProofURL, "the DPoP proof is for another URL"},
+		{binding.ErrProofTime, "the DPoP proof is too old or issued in the future"},
+		{binding.ErrProofTokenHash, "the DPoP proof is not for this access token"},
+		{binding.ErrProofReplayed, "the DPoP proof was used before"},
+		{binding.ErrProofMalformed, "the DPoP proof is malformed"},
 	}
 )
 
@@ -132,8 +157,14 @@ func (c Challenge) Render(k Kind, description, scope string) string {
 	if k == Unavailable || k < Missing || k > Unavailable {
 		return ""
 	}
+	return c.render("Bearer", k, description, scope, "")
+}
+
+// render writes one challenge of scheme; k Missing writes no error
+// information, and algs, when set, is the DPoP algs attribute.
+func (c Challenge) render(scheme string, k Kind, description, scope, algs string) string {
 	var b strings.Builder
-	b.WriteString("Bearer")
+	b.WriteString(scheme)
 	sep := " "
 	param := func(name, value string) {
 		b.WriteString(sep)
@@ -153,6 +184,9 @@ func (c Challenge) Render(k Kind, description, scope string) string {
 		if k == InsufficientScope && scope != "" {
 			param("scope", scope)
 		}
+	}
+	if algs != "" {
+		param("algs", algs)
 	}
 	if c.ResourceMetadata != "" {
 		param("resource_metadata", c.ResourceMetadata)

@@ -47,7 +47,10 @@ func everyMethod(reqs []scopes.Requirement) *Policy {
 func (p *Policy) UnaryServerInterceptor(v tokengate.TokenVerifier) grpc.UnaryServerInterceptor {
 	c := p.mustCompile(v)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		ctx, err := c.authorize(ctx, info.FullMethod)
+		ctx, nonce, err := c.authorize(ctx, info.FullMethod)
+		if nonce != "" {
+			_ = grpc.SetHeader(ctx, metadata.Pairs(nonceKey, nonce)) // RFC 9449 §9
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +64,10 @@ func (p *Policy) UnaryServerInterceptor(v tokengate.TokenVerifier) grpc.UnarySer
 func (p *Policy) StreamServerInterceptor(v tokengate.TokenVerifier) grpc.StreamServerInterceptor {
 	c := p.mustCompile(v)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		ctx, err := c.authorize(ss.Context(), info.FullMethod)
+		ctx, nonce, err := c.authorize(ss.Context(), info.FullMethod)
+		if nonce != "" {
+			_ = ss.SetHeader(metadata.Pairs(nonceKey, nonce)) // RFC 9449 §9
+		}
 		if err != nil {
 			return err
 		}
@@ -93,16 +99,16 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 var errUnlisted = errors.New("grpcauth: method is not listed in the policy and Policy.Unlisted is DenyUnlisted")
 
 // authorize returns ctx with the caller's claims, ctx itself for a public
-// method, or a status error. The decision is bearer.Rule.Authorize's, the
-// path the HTTP middleware shares; what is left here is the gRPC code and
-// the message.
-func (c *compiled) authorize(ctx context.Context, method string) (context.Context, error) {
+// method, or a status error, and the DPoP-Nonce to send ("" for none). The
+// decision is bearer.Rule.AuthorizeRequest's, the path the HTTP middleware
+// shares; what is left here is the gRPC code and the message.
+func (c *compiled) authorize(ctx context.Context, method string) (context.Context, string, error) {
 	r := c.lookup(method)
 	if r.public {
-		return ctx, nil
+		return ctx, "", nil
 	}
-	token, err := bearer.ParseHeader(metadata.ValueFromIncomingContext(ctx, "authorization"), c.maxBytes)
-	claims, d := r.Authorize(ctx, c.v, token, err, func(claims *tokengate.Claims) error {
+	p := c.present(ctx, method)
+	claims, d := r.AuthorizeRequest(ctx, c.v, &p, func(claims *tokengate.Claims) error {
 		if c.check == nil {
 			return nil
 		}
@@ -112,9 +118,9 @@ func (c *compiled) authorize(ctx context.Context, method string) (context.Contex
 		if c.onError != nil {
 			c.onError(ctx, method, d.Err)
 		}
-		return nil, toStatus(d)
+		return nil, d.Nonce, toStatus(d)
 	}
-	return tokengate.NewContext(ctx, claims), nil
+	return tokengate.NewContext(ctx, claims), c.sender.Nonce(p.Scheme), nil
 }
 
 // toStatus is the gRPC twin of the HTTP middleware's response: the gRPC
@@ -136,7 +142,7 @@ func toStatus(d *bearer.Decision) error {
 // are never used.
 func grpcCode(k bearer.Kind) codes.Code {
 	switch k {
-	case bearer.Missing, bearer.InvalidToken:
+	case bearer.Missing, bearer.InvalidToken, bearer.InvalidDPoPProof, bearer.UseDPoPNonce:
 		return codes.Unauthenticated
 	case bearer.InvalidRequest:
 		return codes.InvalidArgument
