@@ -30,6 +30,7 @@ var rules = map[string]rule{
 	"internal/discovery":  {},
 	"jwkscache":           {thirdParty: []string{"github.com/MicahParks/jwkset", "github.com/golang-jwt/jwt/v5", "golang.org/x/sync"}},
 	"internal/binding":    {tokengate: []string{"", "internal/claimset"}},
+	"internal/dpoptest":   {}, // the client side of DPoP for tests and examples: standard library only
 	"verifier":            {tokengate: []string{"", "scopes", "jwkscache", "internal/claimset", "internal/discovery", "internal/binding"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
 	"introspection":       {tokengate: []string{"", "scopes", "internal/claimset", "internal/discovery", "internal/binding"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
 	"dpop":                {tokengate: []string{"", "internal/claimset", "internal/binding"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
@@ -159,6 +160,8 @@ func TestTransitiveEdges(t *testing.T) {
 		{"", "google.golang.org/", "the root contract package links no third-party module"},
 		{"scopes", "github.com/", "scopes is a standard-library leaf"},
 		{"internal/netpolicy", "github.com/", "the shared policy is a standard-library leaf"},
+		{"internal/binding", "github.com/", "the proof-of-possession evidence is standard library only, as every verifier links it"},
+		{"internal/dpoptest", module + "/", "the test DPoP client shares no code with the dpop package it tests"},
 		{"issuertest", module + "/", "issuertest is independent of the code it tests"},
 	}
 	pkgs := map[string]goPackage{}
