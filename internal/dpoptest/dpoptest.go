@@ -1,6 +1,7 @@
-// Package dpoptest is the client side of DPoP (RFC 9449) for tokengate's
-// tests and examples: keys, their RFC 7638 thumbprints and proofs,
-// well-formed or deliberately broken. It uses the standard library only
+// Package dpoptest is the client side of sender-constrained tokens for
+// tokengate's tests and examples: DPoP (RFC 9449) keys, their RFC 7638
+// thumbprints and proofs, well-formed or deliberately broken, and TLS
+// client certificates for RFC 8705. It uses the standard library only
 // and shares no code with package dpop, so that tests of one against the
 // other catch real bugs. golang.org/x/oauth2 has no DPoP.
 package dpoptest
@@ -14,6 +15,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -196,4 +200,28 @@ func override(m, changes map[string]any) {
 func (k *Key) SignRaw(headerJSON, claimsJSON string) string {
 	input := b64.EncodeToString([]byte(headerJSON)) + "." + b64.EncodeToString([]byte(claimsJSON))
 	return input + "." + b64.EncodeToString(k.sign([]byte(input)))
+}
+
+// ClientCertificate makes a self-signed TLS client certificate, the kind
+// RFC 8705 §2.2 binds tokens to, and returns it with the base64url SHA-256
+// thumbprint of its DER, its "x5t#S256".
+func ClientCertificate(commonName string) (tls.Certificate, string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(counter.Add(1)),
+		Subject:      pkix.Name{CommonName: commonName},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, b64.EncodeToString(sum[:])
 }
