@@ -47,14 +47,14 @@ func everyMethod(reqs []scopes.Requirement) *Policy {
 func (p *Policy) UnaryServerInterceptor(v tokengate.TokenVerifier) grpc.UnaryServerInterceptor {
 	c := p.mustCompile(v)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		ctx, nonce, err := c.authorize(ctx, info.FullMethod)
+		authed, nonce, err := c.authorize(ctx, info.FullMethod)
 		if nonce != "" {
 			_ = grpc.SetHeader(ctx, metadata.Pairs(nonceKey, nonce)) // RFC 9449 §9
 		}
 		if err != nil {
 			return nil, err
 		}
-		return handler(ctx, req)
+		return handler(authed, req)
 	}
 }
 
