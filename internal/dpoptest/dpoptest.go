@@ -229,3 +229,10 @@ func ClientCertificate(commonName string) (tls.Certificate, string) {
 	sum := sha256.Sum256(der)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, b64.EncodeToString(sum[:])
 }
+
+// Ed25519Key returns the EdDSA key of a 32-byte seed: the same key in
+// every process, as fuzzing's workers need.
+func Ed25519Key(seed [ed25519.SeedSize]byte) *Key {
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	return &Key{Alg: "EdDSA", Signer: priv, JWK: PublicJWK(priv.Public())}
+}
