@@ -185,3 +185,31 @@ func TestCertificateBoundThroughInterceptors(t *testing.T) {
 		})
 	}
 }
+
+// TestRequireDPoPThroughInterceptors: with RequireDPoP, a bearer token is
+// refused on every checked method, an unbound one too.
+func TestRequireDPoPThroughInterceptors(t *testing.T) {
+	iss := issuertest.NewServer()
+	t.Cleanup(iss.Close)
+	checker, _ := dpop.New(dpop.Config{})
+	v := newJWT(t, iss)
+	p := &grpcauth.Policy{Unlisted: grpcauth.RequireDefault, DPoP: checker, RequireDPoP: true, ServiceURL: serviceURL}
+	conn := startServer(t, p.UnaryServerInterceptor(v), p.StreamServerInterceptor(v))
+	key := dpoptest.NewKey("ES256")
+	bound, plain := grpcToken(t, iss, iss.Client(), key), grpcToken(t, iss, iss.Client(), nil)
+	for _, tt := range []struct {
+		name string
+		md   []string
+		want codes.Code
+	}{
+		{"unbound bearer token", []string{"authorization", "Bearer " + plain}, codes.Unauthenticated},
+		{"DPoP token with its proof", []string{"authorization", "DPoP " + bound, "dpop", key.Sign(dpoptest.Proof{Method: "POST", URL: serviceURL + whoamiMethod, Token: bound})}, codes.OK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := callWhoami(metadata.AppendToOutgoingContext(t.Context(), tt.md...), conn)
+			if got := status.Code(err); got != tt.want {
+				t.Fatalf("call = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
