@@ -199,7 +199,7 @@ func (c *Checker) Nonce() string {
 // tokengate.ErrInvalidDPoPProof; a store error wraps
 // tokengate.ErrUnavailable, so that a request is never let through
 // unchecked.
-func (c *Checker) UseProof(ctx context.Context, p DPoPProof) error {
+func (c *Checker) UseProof(ctx context.Context, p Proof) error {
 	fresh, err := c.cfg.Replay.Use(ctx, p.ReplayKey, p.Until)
 	switch {
 	case err != nil && errors.Is(err, tokengate.ErrUnavailable):
@@ -212,5 +212,6 @@ func (c *Checker) UseProof(ctx context.Context, p DPoPProof) error {
 	return nil
 }
 
-// DPoPProof is tokengate.DPoPProof, what [Checker.CheckProof] returns.
-type DPoPProof = tokengate.DPoPProof
+// Proof is tokengate.DPoPProof: a proof that passed [Checker.CheckProof],
+// for [Checker.UseProof].
+type Proof = tokengate.DPoPProof

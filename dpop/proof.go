@@ -54,41 +54,41 @@ type proofClaims struct {
 //     current or the previous window (else tokengate.ErrUseDPoPNonce).
 //
 // Every refusal wraps tokengate.ErrInvalidDPoPProof, but the nonce's.
-func (c *Checker) CheckProof(_ context.Context, req tokengate.DPoPRequest) (DPoPProof, error) {
+func (c *Checker) CheckProof(_ context.Context, req tokengate.DPoPRequest) (Proof, error) {
 	switch len(req.Proofs) {
 	case 0:
-		return DPoPProof{}, fmt.Errorf("%w (RFC 9449 §7.1)", binding.ErrProofMissing)
+		return Proof{}, fmt.Errorf("%w (RFC 9449 §7.1)", binding.ErrProofMissing)
 	case 1:
 	default:
-		return DPoPProof{}, fmt.Errorf("%w: %d DPoP header values, want 1 (RFC 9449 §4.3)", binding.ErrProofMultiple, len(req.Proofs))
+		return Proof{}, fmt.Errorf("%w: %d DPoP header values, want 1 (RFC 9449 §4.3)", binding.ErrProofMultiple, len(req.Proofs))
 	}
 	proof := req.Proofs[0]
 	if len(proof) > c.cfg.MaxProofBytes {
-		return DPoPProof{}, fmt.Errorf("%w: %d bytes, Config.MaxProofBytes %d", binding.ErrProofTooLarge, len(proof), c.cfg.MaxProofBytes)
+		return Proof{}, fmt.Errorf("%w: %d bytes, Config.MaxProofBytes %d", binding.ErrProofTooLarge, len(proof), c.cfg.MaxProofBytes)
 	}
 	headSeg, payloadSeg, sigSeg, ok := split(proof)
 	if !ok {
-		return DPoPProof{}, fmt.Errorf("%w: not a compact JWS of three parts (it has %d dots)", binding.ErrProofMalformed, strings.Count(proof, "."))
+		return Proof{}, fmt.Errorf("%w: not a compact JWS of three parts (it has %d dots)", binding.ErrProofMalformed, strings.Count(proof, "."))
 	}
 	h, err := c.parseHeader(headSeg)
 	if err != nil {
-		return DPoPProof{}, err
+		return Proof{}, err
 	}
 	sig, ok := decode(sigSeg)
 	if !ok || len(sig) == 0 {
-		return DPoPProof{}, fmt.Errorf("%w: signature missing or not canonical base64url", binding.ErrProofMalformed)
+		return Proof{}, fmt.Errorf("%w: signature missing or not canonical base64url", binding.ErrProofMalformed)
 	}
 	if err := h.method.Verify(proof[:len(headSeg)+1+len(payloadSeg)], sig, h.key); err != nil {
-		return DPoPProof{}, fmt.Errorf("%w: %s signature does not verify with the proof's jwk %s: %v", binding.ErrProofSignature, h.alg, netpolicy.Quote(h.jkt), err)
+		return Proof{}, fmt.Errorf("%w: %s signature does not verify with the proof's jwk %s: %v", binding.ErrProofSignature, h.alg, netpolicy.Quote(h.jkt), err)
 	}
 	cl, err := parseClaims(payloadSeg)
 	if err != nil {
-		return DPoPProof{}, err
+		return Proof{}, err
 	}
 	if err := c.checkClaims(cl, req); err != nil {
-		return DPoPProof{}, err
+		return Proof{}, err
 	}
-	return DPoPProof{
+	return Proof{
 		JKT:       h.jkt,
 		ReplayKey: replayKey(h.jkt, cl.jti),
 		Until:     cl.iat.Add(c.cfg.MaxAge + c.cfg.Leeway),
