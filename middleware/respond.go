@@ -76,6 +76,7 @@ func (p *policy) refuse(w http.ResponseWriter, r *http.Request, d *bearer.Decisi
 	}
 	e := newError(d)
 	h := w.Header()
+	h.Del("WWW-Authenticate")
 	for _, challenge := range p.challenge.Challenges(p.sender, d) {
 		h.Add("WWW-Authenticate", challenge)
 	}
