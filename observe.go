@@ -85,6 +85,10 @@ const (
 	OutcomeInvalidToken      Outcome = "invalid_token"      // 401
 	OutcomeInsufficientScope Outcome = "insufficient_scope" // 403
 	OutcomeUnavailable       Outcome = "unavailable"        // 503: the token cannot be checked now
+
+	OutcomeInsufficientUserAuthentication Outcome = "insufficient_user_authentication" // 401: step-up needed (RFC 9470)
+	OutcomeInvalidDPoPProof               Outcome = "invalid_dpop_proof"               // 401: the DPoP proof is refused (RFC 9449 §7.1)
+	OutcomeUseDPoPNonce                   Outcome = "use_dpop_nonce"                   // 401: the DPoP proof lacks the server's nonce (RFC 9449 §9)
 )
 
 // The outcomes of [OpKeyFetch], [OpDiscovery] and [OpIntrospect].

@@ -194,7 +194,7 @@ func TestQuickstartBinary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("quickstart -quiet: %v\n%s", err, out)
 	}
-	if n := strings.Count(string(out), ": ok\n"); n != 10 {
-		t.Errorf("quickstart printed %d ok steps, want 10:\n%s", n, out)
+	if n := strings.Count(string(out), ": ok\n"); n != 11 {
+		t.Errorf("quickstart printed %d ok steps, want 11:\n%s", n, out)
 	}
 }

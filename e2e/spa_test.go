@@ -308,7 +308,10 @@ func TestBrowserSPAStory(t *testing.T) {
 	checkCORSRefused(t, cfg.API)
 
 	app.do("ask analytics to read", chromedp.Click(chromedp.ID("sync-analytics")))
-	app.waitFor("analytics refused", `document.getElementById("analytics").dataset.state === "revoked"`)
+	// The state turns "revoked" as soon as the refresh fails, a moment
+	// before the run that found it is listed: wait for both.
+	app.waitFor("analytics refused", `document.getElementById("analytics").dataset.state === "revoked" &&
+		document.querySelector('#analytics-steps li[data-route="POST /token (refresh_token)"]') !== null`)
 	steps := eval[map[string]string](t, app.ctx, `Object.fromEntries([...document.querySelectorAll("#analytics-steps li")].map(li => [li.dataset.route, li.dataset.status]))`)
 	if steps["GET /profile/introspected"] != "401" || steps["GET /profile"] != "200" || steps["POST /token (refresh_token)"] != "400" {
 		t.Errorf("analytics after the revocation: %v; want introspection 401, local JWT 200 until exp, refresh 400", steps)

@@ -8,6 +8,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/binding"
 )
 
 // key identifies a token in the caches: its SHA-256, so that no cache
@@ -26,8 +27,9 @@ func keyOf(token string) key {
 
 // entry is a cached result, good until the instant until.
 type entry struct {
-	claims *tokengate.Claims // an active token's claims; never handed out, only copies
-	err    error             // a final refusal
+	claims *tokengate.Claims    // an active token's claims; never handed out, only copies
+	cnf    binding.Confirmation // its binding, checked for every request
+	err    error                // a final refusal
 	until  time.Time
 }
 
@@ -114,9 +116,9 @@ func (r *results) put(k key, v verdict, now time.Time, gen uint64) {
 			until = v.notAfter
 		}
 		if until.After(now) {
-			r.active.Add(k, entry{claims: v.claims, until: until})
+			r.active.Add(k, entry{claims: v.claims, cnf: v.cnf, until: until})
 			if r.gen.Load() != gen { // a revocation's scan may have run before the Add
-				r.active.Add(k, entry{claims: v.claims})
+				r.active.Add(k, entry{claims: v.claims, cnf: v.cnf})
 			}
 		}
 	case v.err != nil && v.final:

@@ -70,8 +70,9 @@
 //   - "token_type", when present, must be "Bearer" (any case),
 //     "access_token" or urn:ietf:params:oauth:token-type:access_token
 //     (RFC 6749 §7.1, RFC 8693 §3). Our issuertest and Hydra 1.x send
-//     "refresh_token" for refresh tokens; "DPoP" wraps
-//     verifier.ErrSenderConstrained.
+//     "refresh_token" for refresh tokens. "DPoP" (RFC 9449 §6.2) is an
+//     access token too, and needs "cnf"."jkt": without it, the refusal
+//     wraps verifier.ErrSenderConstrained.
 //   - "token_use", when present, must be "access_token" (ORY Hydra v2,
 //     which sends token_type "Bearer" for refresh tokens too) or "access"
 //     (Cognito-style).
@@ -80,9 +81,12 @@
 //     nor aud for a refresh token. With Config.AnyAudience such a response
 //     is refused, since nothing can tell it from a refresh token.
 //   - "cnf" (RFC 9449 §6.2 "jkt", RFC 8705 §3 "x5t#S256") binds the token
-//     to a key the bearer cannot prove (RFC 9449 §7.2): refused with
-//     verifier.ErrSenderConstrained, as sender-constrained tokens are not
-//     supported yet.
+//     to a key or a certificate. The answer is cached with it, and every
+//     request is checked against it: through the middleware or the
+//     interceptors, with the DPoP proof or the client certificate the
+//     request presents; sent as a bearer token, or called directly, the
+//     token is refused with verifier.ErrSenderConstrained (RFC 9449 §7.2).
+//     A "cnf" method that cannot be checked is refused.
 //   - Claims that mark an ID token ("nonce", "at_hash", "c_hash"), a
 //     logout token ("events") or a Keycloak refresh or ID token ("typ")
 //     are refused, as the JWT verifier refuses them.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/binding"
 	"github.com/tokengate/tokengate/internal/oplog"
 	"github.com/tokengate/tokengate/internal/retry"
 )
@@ -142,7 +143,7 @@ func (i *Introspector) Verify(ctx context.Context, token string) (*tokengate.Cla
 	k := keyOf(token)
 	if e, ok, _ := i.results.get(k, i.cfg.Now()); ok {
 		i.hits.Add(1)
-		return handOut(e.claims, e.err)
+		return deliver(ctx, e)
 	}
 	i.misses.Add(1)
 	return i.wait(ctx, k, token)
@@ -153,18 +154,28 @@ func (i *Introspector) Verify(ctx context.Context, token string) (*tokengate.Cla
 // pay for the closure.
 func (i *Introspector) wait(ctx context.Context, k key, token string) (*tokengate.Claims, error) {
 	ch := i.flights.DoChan(string(k[:]), func() (any, error) {
-		c, err := i.introspect(ctx, k, token)
-		return c, err
+		return i.introspect(ctx, k, token), nil
 	})
 	select {
 	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return handOut(r.Val.(*tokengate.Claims), nil)
+		return deliver(ctx, r.Val.(entry))
 	case <-ctx.Done():
 		return nil, fmt.Errorf("introspection: gave up waiting for the endpoint: %w: %w", tokengate.ErrUnavailable, context.Cause(ctx))
 	}
+}
+
+// deliver checks a result against the caller's request, then hands it
+// out. The binding of a sender-constrained token ("cnf", RFC 9449 §6.2,
+// RFC 8705 §3) is checked for every request, cached answer or not, as the
+// proof of possession belongs to the request and not to the token.
+func deliver(ctx context.Context, e entry) (*tokengate.Claims, error) {
+	if e.err != nil {
+		return nil, e.err
+	}
+	if err := binding.Check(ctx, e.cnf); err != nil {
+		return nil, fmt.Errorf("introspection: %w", err)
+	}
+	return handOut(e.claims, nil)
 }
 
 // handOut gives a caller its own copy of shared claims, slices and Raw
@@ -195,11 +206,13 @@ func handOut(c *tokengate.Claims, err error) (*tokengate.Claims, error) {
 // introspect runs in the one flight for k. It keeps ctx's values but not
 // its cancellation, so that the first caller leaving does not fail the
 // callers who joined; the call is bounded by Config.Timeout and by Close.
-func (i *Introspector) introspect(ctx context.Context, k key, token string) (*tokengate.Claims, error) {
+// Its result is every waiter's, checked against each one's own request by
+// deliver.
+func (i *Introspector) introspect(ctx context.Context, k key, token string) entry {
 	i.mu.Lock()
 	if i.closed.Load() {
 		i.mu.Unlock()
-		return nil, errClosed
+		return entry{err: errClosed}
 	}
 	i.calls.Add(1)
 	i.mu.Unlock()
@@ -209,12 +222,12 @@ func (i *Introspector) introspect(ctx context.Context, k key, token string) (*to
 	// may have left the answer.
 	e, ok, known := i.results.get(k, i.cfg.Now())
 	if ok {
-		return e.claims, e.err
+		return e
 	}
 	gen := i.results.generation()
 	v := i.resolve(ctx, token, known, gen)
 	i.results.put(k, v, i.cfg.Now(), gen)
-	return v.claims, v.err
+	return entry{claims: v.claims, cnf: v.cnf, err: v.err}
 }
 
 // resolve finds the verdict on a token missing from the process cache:

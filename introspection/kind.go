@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/binding"
 	"github.com/tokengate/tokengate/internal/claimset"
 )
 
@@ -54,12 +55,12 @@ var (
 // documentation; each applies on its own, so that a response passes only
 // if none of them refuses it:
 //
-//  1. "cnf" binds the token to a key or certificate (RFC 9449 §6.2 "jkt",
-//     RFC 8705 §3 "x5t#S256"), a binding a bearer request cannot prove
-//     (RFC 9449 §7.2): tokengate.ErrSenderConstrained;
-//  2. "token_type", when present, names a bearer access token; "DPoP" is
-//     sender-constrained (RFC 9449 §6.2), anything else is another kind
-//     of token;
+//  1. "token_type" "DPoP" (RFC 9449 §6.2) needs "cnf"."jkt"; the binding
+//     itself ("cnf": "jkt", RFC 9449 §6.2, or "x5t#S256", RFC 8705 §3) is
+//     checked against each request's proof of possession by deliver, not
+//     here, as the answer is cached for every request;
+//  2. "token_type", when present, names an access token: a bearer one, or
+//     "DPoP"; anything else is another kind of token;
 //  3. "token_use", when present, is "access_token" (ORY Hydra) or
 //     "access" (Cognito-style);
 //  4. a response with neither is an access token only if its "aud"
@@ -67,16 +68,13 @@ var (
 //     for it;
 //  5. no claim marks an ID, logout or Keycloak refresh token
 //     (claimset.Set.NotAccessToken, the JWT verifier's rule).
-func (i *Introspector) checkKind(s *claimset.Set, x extras, q quoter) error {
+func (i *Introspector) checkKind(s *claimset.Set, x extras, cnf binding.Confirmation, q quoter) error {
 	tt := strings.ToLower(s.TokenType)
 	switch {
-	case x.cnf != "":
-		return fmt.Errorf("introspection: \"cnf\" %s binds the token to a key (RFC 9449 §6.2, RFC 8705 §3), want none: sender-constrained tokens are not supported: %w",
-			q.q(x.cnf), tokengate.ErrSenderConstrained)
-	case tt == "dpop":
-		return fmt.Errorf("introspection: \"token_type\" %s is a DPoP-bound token (RFC 9449 §6.2), want \"Bearer\": sender-constrained tokens are not supported: %w",
+	case tt == "dpop" && cnf.JKT == "":
+		return fmt.Errorf("introspection: \"token_type\" %s names a DPoP-bound token but \"cnf\" has no \"jkt\" to bind it to (RFC 9449 §6.2): %w",
 			q.q(s.TokenType), tokengate.ErrSenderConstrained)
-	case tt != "" && !slices.Contains(accessTokenTypes, tt):
+	case tt != "" && tt != "dpop" && !slices.Contains(accessTokenTypes, tt):
 		return fmt.Errorf("introspection: \"token_type\" %s is not a bearer access token, want \"Bearer\": %w",
 			q.q(s.TokenType), tokengate.ErrNotAccessToken)
 	case x.tokenUse != "" && !slices.Contains(accessTokenUses, x.tokenUse):

@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/binding"
 	"github.com/tokengate/tokengate/internal/claimset"
 )
 
 // verdict is the outcome of one introspection call.
 type verdict struct {
-	claims *tokengate.Claims // set when the token is accepted
-	err    error             // set when it is refused or cannot be checked
+	claims *tokengate.Claims    // set when the token is accepted
+	cnf    binding.Confirmation // the accepted token's binding ("cnf")
+	err    error                // set when it is refused or cannot be checked
 	// final marks a refusal that stays true for this token (inactive,
 	// expired, wrong issuer or audience, not an access token), which may
 	// be cached; "not valid yet" and server faults are not final.
@@ -51,10 +53,16 @@ func (i *Introspector) interpret(body []byte, now time.Time, q quoter) verdict {
 	case !*set.Active:
 		return refuse(tokengate.ErrInvalidToken, "the endpoint says the token is not active (\"active\" false, want true): revoked, expired or unknown to the issuer")
 	}
-	if err := i.checkKind(set, x, q); err != nil {
+	cnf, err := binding.Parse(x.cnf)
+	if err != nil {
+		return trip(fmt.Errorf("introspection: malformed \"cnf\" %s in the response: %w: %w", q.q(x.cnf), tokengate.ErrUnavailable, err))
+	}
+	if err := i.checkKind(set, x, cnf, q); err != nil {
 		return verdict{err: err, final: true}
 	}
-	return i.checkClaims(set, now, q)
+	v := i.checkClaims(set, now, q)
+	v.cnf = cnf
+	return v
 }
 
 // checkClaims checks the claims of an active token with one leeway.

@@ -105,6 +105,23 @@
 // verifies JWTs locally accepts them until they expire, as the page says.
 // The user's other grants and password are unchanged.
 //
+// # Sender-constrained tokens
+//
+// A token request with a DPoP header (RFC 9449 §5) gets a DPoP-bound
+// access token: token_type DPoP, and "cnf"."jkt" the RFC 7638 thumbprint
+// of the proof's key, in the token and in introspection (which then says
+// token_type DPoP). The proof is checked by this package's own code: one
+// proof, typ dpop+jwt, an algorithm of [DPoPAlgorithms], a public jwk, the
+// signature, htm POST, htu the token endpoint, iat within a minute, and a
+// jti not seen before; a bad one is refused with 400 invalid_dpop_proof. A
+// public client's refresh token is bound to the key: only a proof of that
+// key refreshes it. With [WithTLSClientCertificates] the server serves TLS,
+// asks for client certificates, and binds the access tokens of a client
+// that presented one to it ("cnf"."x5t#S256", RFC 8705 §3). The metadata
+// advertises dpop_signing_alg_values_supported and
+// tls_client_certificate_bound_access_tokens. [Server.AccessToken] mints a
+// bound token with Claims: {"cnf": {"jkt": ...}}.
+//
 // # Key rotation
 //
 // [Server.RotateKey] signs with a new key at once, as ORY Hydra and

@@ -42,7 +42,9 @@ func (s *Server) metadata() map[string]any {
 			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash",
 			"name", "email", "email_verified",
 		},
-		"authorization_response_iss_parameter_supported": true, // RFC 9207
+		"authorization_response_iss_parameter_supported": true,             // RFC 9207
+		"dpop_signing_alg_values_supported":              DPoPAlgorithms(), // RFC 9449 §5.1
+		"tls_client_certificate_bound_access_tokens":     s.cfg.mtls,       // RFC 8705 §3.3
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 	}

@@ -54,7 +54,7 @@ func (s *Server) introspect(token string) map[string]any {
 	if a, ok := s.store.lookupAccess(token); ok {
 		resp := cloneClaims(a.claims)
 		resp["active"] = true
-		resp["token_type"] = "Bearer"
+		resp["token_type"] = introspectedType(a.claims) // dpop.go
 		if _, user := a.claims["auth_time"]; user {
 			resp["username"] = a.claims["sub"]
 		}

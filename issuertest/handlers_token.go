@@ -25,14 +25,19 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		oerr.write(w)
 		return
 	}
+	pop, oerr := s.requestBinding(r) // DPoP proof, client certificate (dpop.go)
+	if oerr != nil {
+		oerr.write(w)
+		return
+	}
 	var resp map[string]any
 	switch form.Get("grant_type") {
 	case GrantAuthorizationCode:
-		resp, oerr = s.codeGrant(client, form)
+		resp, oerr = s.codeGrant(client, form, pop)
 	case GrantRefreshToken:
-		resp, oerr = s.refreshGrant(client, form)
+		resp, oerr = s.refreshGrant(client, form, pop)
 	case GrantClientCredentials:
-		resp, oerr = s.clientCredentialsGrant(client, form)
+		resp, oerr = s.clientCredentialsGrant(client, form, pop)
 	case "":
 		oerr = badRequest("invalid_request", "grant_type is missing")
 	default:
@@ -49,7 +54,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // codeGrant redeems an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6).
 // A code is single-use: any attempt consumes it, and a second attempt
 // revokes the tokens issued from it.
-func (s *Server) codeGrant(client *Client, form url.Values) (map[string]any, *oauthError) {
+func (s *Server) codeGrant(client *Client, form url.Values, pop binding) (map[string]any, *oauthError) {
 	if !client.allows(GrantAuthorizationCode) {
 		return nil, badRequest("unauthorized_client", "the client may not use this grant")
 	}
@@ -76,7 +81,7 @@ func (s *Server) codeGrant(client *Client, form url.Values) (map[string]any, *oa
 	if oerr != nil {
 		return nil, oerr
 	}
-	return s.issue(client, c.grant, c.grant.scopes, c.grant.scopes, aud, true), nil
+	return s.issue(client, c.grant, c.grant.scopes, c.grant.scopes, aud, true, pop), nil
 }
 
 // checkVerifier checks a PKCE code_verifier against the S256 challenge:
@@ -98,7 +103,7 @@ func checkVerifier(verifier, challenge string) *oauthError {
 // refreshGrant rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2):
 // each use returns a new one and invalidates the old; reusing an old one
 // revokes the whole family.
-func (s *Server) refreshGrant(client *Client, form url.Values) (map[string]any, *oauthError) {
+func (s *Server) refreshGrant(client *Client, form url.Values, pop binding) (map[string]any, *oauthError) {
 	if !client.allows(GrantRefreshToken) {
 		return nil, badRequest("unauthorized_client", "the client may not use this grant")
 	}
@@ -111,6 +116,9 @@ func (s *Server) refreshGrant(client *Client, form url.Values) (map[string]any, 
 		return nil, badRequest("invalid_grant", "the refresh token was already used; its family is revoked")
 	case err != nil:
 		return nil, badRequest("invalid_grant", "unknown, expired or revoked refresh token")
+	}
+	if oerr := rec.checkKey(pop); oerr != nil {
+		return nil, oerr
 	}
 	scopes := rec.scope
 	if form.Has("scope") {
@@ -127,12 +135,12 @@ func (s *Server) refreshGrant(client *Client, form url.Values) (map[string]any, 
 	if s.store.useRefresh(rec) != nil {
 		return nil, badRequest("invalid_grant", "the refresh token was already used; its family is revoked")
 	}
-	return s.issue(client, rec.grant, scopes, rec.scope, aud, false), nil
+	return s.issue(client, rec.grant, scopes, rec.scope, aud, false, pop), nil
 }
 
 // clientCredentialsGrant issues an access token to a confidential client
 // for itself (RFC 6749 §4.4), without a refresh token (§4.4.3).
-func (s *Server) clientCredentialsGrant(client *Client, form url.Values) (map[string]any, *oauthError) {
+func (s *Server) clientCredentialsGrant(client *Client, form url.Values, pop binding) (map[string]any, *oauthError) {
 	if client.public() || !client.allows(GrantClientCredentials) {
 		return nil, badRequest("unauthorized_client", "the client may not use this grant")
 	}
@@ -145,9 +153,9 @@ func (s *Server) clientCredentialsGrant(client *Client, form url.Values) (map[st
 		return nil, badRequest(aerr.code, aerr.description)
 	}
 	g := &grant{clientID: client.ID, subject: client.ID, scopes: scopes, audience: aud}
-	token, ttl := s.issueAccess(g, scopes, aud, 0, nil, nil)
+	token, ttl := s.issueAccess(g, scopes, aud, 0, nil, pop.cnf())
 	return map[string]any{
-		"access_token": token, "token_type": "Bearer",
+		"access_token": token, "token_type": pop.tokenType(),
 		"expires_in": int64(ttl.Seconds()), "scope": joinScopes(scopes),
 	}, nil
 }
@@ -174,16 +182,17 @@ func narrowResources(requested, granted []string) ([]string, *oauthError) {
 // scopes, a refresh token (keeping refreshScope) if the client may
 // refresh, and an ID token with at_hash when openid was granted; the nonce
 // only in the first ID token (OIDC Core §12.2).
-func (s *Server) issue(client *Client, g *grant, scopes, refreshScope, aud []string, withNonce bool) map[string]any {
-	token, ttl := s.issueAccess(g, scopes, aud, 0, nil, nil)
+func (s *Server) issue(client *Client, g *grant, scopes, refreshScope, aud []string, withNonce bool, pop binding) map[string]any {
+	token, ttl := s.issueAccess(g, scopes, aud, 0, nil, pop.cnf())
 	resp := map[string]any{
-		"access_token": token, "token_type": "Bearer",
+		"access_token": token, "token_type": pop.tokenType(),
 		"expires_in": int64(ttl.Seconds()), "scope": joinScopes(scopes),
 	}
 	if client.allows(GrantRefreshToken) {
 		now := s.now()
 		resp["refresh_token"] = s.store.putRefresh(&refreshRecord{
 			grant: g, scope: refreshScope, iat: now, exp: now.Add(s.cfg.refreshTTL), jti: randomToken()[:22],
+			jkt: refreshKey(client, pop),
 		})
 	}
 	if slices.Contains(scopes, "openid") {

@@ -38,6 +38,7 @@ type config struct {
 	interactive       bool
 	scopeDescriptions map[string]string
 	opaque            bool
+	mtls              bool // WithTLSClientCertificates (mtls.go)
 	admin             bool
 	addr              string
 	issuer            string

@@ -28,8 +28,9 @@ type Server struct {
 	faults   *faults
 	clients  map[string]*Client
 	users    map[string]*User
-	sessions sessions // WithSessions (stepup.go)
-	events   eventLog // the revocation events sent (events.go)
+	sessions sessions  // WithSessions (stepup.go)
+	events   eventLog  // the revocation events sent (events.go)
+	proofs   proofSeen // DPoP proofs used at the token endpoint (dpop.go)
 
 	closeOnce sync.Once
 	closing   chan struct{} // closed by Close: ends injected delays
@@ -84,11 +85,11 @@ func NewServer(opts ...Option) *Server {
 		s.http.Listener.Close()
 		s.http.Listener = l
 	}
-	s.URL = "http://" + s.http.Listener.Addr().String()
+	s.URL = s.scheme() + "://" + s.http.Listener.Addr().String()
 	if cfg.issuer != "" {
 		s.URL = cfg.issuer
 	}
-	s.http.Start()
+	s.start() // mtls.go
 	return s
 }
 

@@ -40,7 +40,8 @@ type refreshRecord struct {
 	iat   time.Time
 	exp   time.Time
 	jti   string
-	used  bool // rotated: a second use is a replay
+	used  bool   // rotated: a second use is a replay
+	jkt   string // the DPoP key a public client's token is bound to (dpop.go); "" for none
 }
 
 type codeRecord struct {

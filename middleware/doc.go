@@ -26,6 +26,8 @@
 //
 //	situation                                      status  WWW-Authenticate
 //	no token, or another scheme (Basic, DPoP)      401     Bearer realm="..."  (no error code)
+//	token bound to a key or certificate, without   401     error="invalid_token", error_description
+//	  the request proving it (sent as Bearer)
 //	bad signature, expired, wrong iss or aud,      401     error="invalid_token", error_description
 //	  alg not allowed, ID token, inactive, too big
 //	two tokens, malformed Authorization header     400     error="invalid_request", error_description
@@ -85,6 +87,24 @@
 // refusals at Debug, each with the route, the check that failed and the
 // token's SHA-256 prefix; Guard.Observer (package otelgate) every
 // decision. [ReadyHandler] serves the verifiers' readiness on /readyz.
+//
+// # Sender-constrained tokens
+//
+// A token bound to a TLS client certificate (RFC 8705 §3, "cnf" with
+// "x5t#S256") is accepted on a connection with that certificate, with no
+// option to set; [Guard.ClientCertHeader] reads it from a TLS-terminating
+// proxy instead. DPoP-bound tokens (RFC 9449) need a proof checker,
+// package dpop's, and the URL proofs must name:
+//
+//	proofs, _ := dpop.New(dpop.Config{})
+//	g := &middleware.Guard{DPoP: proofs, ExternalURL: "https://api.example.com", RequireDPoP: true}
+//
+// The route then takes "Authorization: DPoP <token>" with a DPoP proof
+// header, answers a refused proof with a DPoP challenge
+// (error="invalid_dpop_proof", algs="..."), and, where Bearer tokens are
+// still allowed, offers both challenges. A DPoP-bound token sent as a
+// bearer token is always refused (RFC 9449 §7.2). [Guard.FillMetadata]
+// advertises the route's DPoP settings in its RFC 9728 document.
 //
 // # Protected Resource Metadata
 //

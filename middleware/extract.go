@@ -21,35 +21,35 @@ const MaxFormBytes = 64 << 10
 const tokenParam = "access_token"
 
 // extract returns the request's one bearer token and whether it came from
-// the query. The Authorization header is always read; a named header, a
-// cookie, the query and a form body only when the Guard names or allows
-// them. A token offered by two methods is refused (RFC 6750 §2: "Clients
-// MUST NOT use more than one method to transmit the token in each
-// request").
-func (p *policy) extract(r *http.Request) (string, bool, error) {
-	token, err := bearer.ParseHeader(r.Header.Values("Authorization"), p.maxBytes)
+// the query. The Authorization header is always read (with the Bearer
+// scheme, or DPoP where the Guard accepts it); a named header, a cookie,
+// the query and a form body only when the Guard names or allows them. A
+// token offered by two methods is refused (RFC 6750 §2: "Clients MUST NOT
+// use more than one method to transmit the token in each request").
+func (p *policy) extract(r *http.Request) (bearer.Scheme, string, bool, error) {
+	scheme, token, err := p.sender.ParseHeader(r.Header.Values("Authorization"), p.maxBytes)
 	if !p.otherMethods {
-		return token, false, err
+		return scheme, token, false, err
 	}
 	if err != nil && !errors.Is(err, tokengate.ErrNoToken) {
-		return "", false, err // malformed, oversized or doubled: stop here
+		return scheme, "", false, err // malformed, oversized or doubled: stop here
 	}
 	headerErr, found, fromQuery := err, err == nil, false
 	for _, m := range p.methods() {
 		t, ok, err := m.read(p, r)
 		switch {
 		case err != nil:
-			return "", false, err
+			return scheme, "", false, err
 		case ok && found:
-			return "", false, bearer.ErrMultipleTokens
+			return scheme, "", false, bearer.ErrMultipleTokens
 		case ok:
 			token, found, fromQuery = t, true, m.query
 		}
 	}
 	if !found {
-		return "", false, headerErr
+		return scheme, "", false, headerErr
 	}
-	return token, fromQuery, nil
+	return scheme, token, fromQuery, nil
 }
 
 // queryToken reads the access_token query parameter (RFC 6750 §2.3).

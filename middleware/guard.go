@@ -150,6 +150,44 @@ type Guard struct {
 
 	// Now is the clock of the log's rate limit. Zero value: time.Now.
 	Now func() time.Time
+
+	// DPoP, if set, also accepts DPoP-bound access tokens with the DPoP
+	// scheme and a DPoP proof (RFC 9449 §7), checked by this checker (a
+	// *dpop.Checker). Bearer tokens are still accepted, unless
+	// RequireDPoP; challenges then offer both schemes (RFC 9449 §7.2). A
+	// DPoP-bound token sent as a bearer token is always refused. Zero
+	// value: the Bearer scheme only. See package dpop, and ExternalURL
+	// below.
+	DPoP tokengate.DPoPChecker
+
+	// RequireDPoP refuses bearer tokens: only DPoP-bound tokens with their
+	// proof are accepted. It needs DPoP, and excludes AllowQueryToken and
+	// AllowFormToken.
+	RequireDPoP bool
+
+	// ExternalURL is the URL under which clients reach this server, as
+	// "https://api.example.com" or "https://example.com/api": a DPoP
+	// proof's "htu" must be it followed by the request's path (RFC 9449
+	// §4.3). It comes from configuration because the Host and
+	// X-Forwarded-* headers are the client's to choose. Required with DPoP
+	// unless RequestURL is set; an absolute https URL (http only on
+	// loopback) without query or fragment.
+	ExternalURL string
+
+	// RequestURL, if set, returns the URL without query and fragment that
+	// a DPoP proof for r must name, instead of ExternalURL and the path:
+	// for a server reached under several names. Whatever it reads from r
+	// is trusted; zero value: ExternalURL and the path.
+	RequestURL func(r *http.Request) string
+
+	// ClientCertHeader names the request header in which a TLS-terminating
+	// proxy forwards the client certificate, for certificate-bound tokens
+	// (RFC 8705 §3): an RFC 9440 Client-Cert byte sequence or a URL-encoded
+	// PEM certificate. Set it only when every request comes through that
+	// proxy and the proxy overwrites the header, since anyone else can
+	// send it. Zero value: only the certificate of the TLS connection
+	// itself (r.TLS.PeerCertificates[0]) counts.
+	ClientCertHeader string
 }
 
 // Require returns middleware that lets a request through only with a valid
@@ -190,7 +228,8 @@ type policy struct {
 	opts       Guard
 	v          tokengate.TokenVerifier
 	rule       bearer.Rule
-	maxBytes   int // the token cap, from the verifier and the Guard
+	sender     *bearer.Sender // nil: Bearer only
+	maxBytes   int            // the token cap, from the verifier and the Guard
 	challenge  bearer.Challenge
 	retryAfter string
 	site       *bearer.Site // where decisions are reported
@@ -227,11 +266,16 @@ func (g *Guard) compile(v tokengate.TokenVerifier, reqs []scopes.Requirement) (*
 	if err := opts.checkSources(); err != nil {
 		return nil, err
 	}
+	sender, err := opts.compileSender()
+	if err != nil {
+		return nil, err
+	}
 	secs := (opts.RetryAfter + time.Second - 1) / time.Second
 	p := &policy{
 		opts:       opts,
 		v:          v,
-		rule:       rule,
+		rule:       rule.WithSender(sender),
+		sender:     sender,
 		maxBytes:   bearer.MaxTokenBytes(v, opts.MaxTokenBytes),
 		challenge:  ch,
 		retryAfter: strconv.FormatInt(int64(secs), 10),
@@ -255,8 +299,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	token, fromQuery, err := h.extract(r)
-	q := bearer.Request{Route: r.Pattern, Target: r.URL.Path, Token: token, ReadErr: err}
+	p, fromQuery := h.present(r)
+	q := bearer.Request{Route: r.Pattern, Target: r.URL.Path, Presented: p}
 	claims, d := h.site.Authorize(r.Context(), &h.rule, &q, h.v, func(c *tokengate.Claims) error {
 		if h.opts.Check == nil {
 			return nil
@@ -270,6 +314,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case claims == nil: // Optional, and no credentials
 		h.next.ServeHTTP(w, r)
 		return
+	}
+	if nonce := h.sender.Nonce(p.Scheme); nonce != "" {
+		w.Header().Set("DPoP-Nonce", nonce) // RFC 9449 §9
 	}
 	if fromQuery {
 		// RFC 6750 §2.3: success responses to a query-token request

@@ -15,8 +15,9 @@ type Error struct {
 	Status int
 
 	// Code is the RFC 6750 §3.1 error code: "invalid_request",
-	// "invalid_token" or "insufficient_scope", or RFC 9470's
-	// "insufficient_user_authentication"; "" for a request without a
+	// "invalid_token" or "insufficient_scope", RFC 9470's
+	// "insufficient_user_authentication", or for a DPoP request the
+	// RFC 9449 §7.1 "invalid_dpop_proof" or "use_dpop_nonce"; "" for a request without a
 	// bearer token (RFC 6750 §3.1 asks for no error information) and for
 	// 503.
 	Code string
@@ -70,7 +71,7 @@ func newError(d *bearer.Decision) *Error {
 // httpStatus is the HTTP column of the behaviour table.
 func httpStatus(k bearer.Kind) int {
 	switch k {
-	case bearer.Missing, bearer.InvalidToken, bearer.InsufficientUserAuthentication:
+	case bearer.Missing, bearer.InvalidToken, bearer.InsufficientUserAuthentication, bearer.InvalidDPoPProof, bearer.UseDPoPNonce:
 		return http.StatusUnauthorized
 	case bearer.InvalidRequest:
 		return http.StatusBadRequest
@@ -87,8 +88,12 @@ func (p *policy) refuse(w http.ResponseWriter, r *http.Request, d *bearer.Decisi
 	}
 	e := newError(d)
 	h := w.Header()
-	if challenge := p.challenge.RenderDecision(d); challenge != "" {
-		h.Set("WWW-Authenticate", challenge)
+	h.Del("WWW-Authenticate")
+	for _, challenge := range p.challenge.Challenges(p.sender, d) {
+		h.Add("WWW-Authenticate", challenge)
+	}
+	if d.Nonce != "" {
+		h.Set("DPoP-Nonce", d.Nonce) // RFC 9449 §9
 	}
 	if e.Status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", p.retryAfter)

@@ -52,7 +52,7 @@ func (c *stepUpClient) token(params ...string) string {
 }
 
 // call sends GET url with token and returns the status and challenge.
-func call(t *testing.T, u, token string) (int, string) {
+func stepUpCall(t *testing.T, u, token string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -101,26 +101,26 @@ func TestE2EStepUpRoundTrip(t *testing.T) {
 		Scopes:   []string{"openid", "orders:read"},
 	}}
 
-	status, ch := call(t, api.URL+"/transfers", c.token())
+	status, ch := stepUpCall(t, api.URL+"/transfers", c.token())
 	p := challengeParams(ch)
 	if status != http.StatusUnauthorized || p["error"] != "insufficient_user_authentication" || p["acr_values"] != "urn:example:mfa" || p["max_age"] != "300" {
 		t.Fatalf("password sign-in: %d %s; want 401 insufficient_user_authentication, acr_values, max_age", status, ch)
 	}
 	stepped := c.token("acr_values", p["acr_values"], "max_age", p["max_age"])
-	if status, ch := call(t, api.URL+"/transfers", stepped); status != http.StatusOK {
+	if status, ch := stepUpCall(t, api.URL+"/transfers", stepped); status != http.StatusOK {
 		t.Fatalf("after step-up: %d %s; want 200", status, ch)
 	}
 
 	clock.Advance(10 * time.Minute)
-	status, ch = call(t, api.URL+"/transfers", stepped)
+	status, ch = stepUpCall(t, api.URL+"/transfers", stepped)
 	p = challengeParams(ch)
 	if status != http.StatusUnauthorized || p["max_age"] != "300" || p["error_description"] != "a more recent authentication at a different level is required" {
 		t.Fatalf("10 minutes later: %d %s; want 401 with max_age", status, ch)
 	}
-	if status, _ := call(t, api.URL+"/transfers", c.token("acr_values", p["acr_values"])); status != http.StatusUnauthorized {
+	if status, _ := stepUpCall(t, api.URL+"/transfers", c.token("acr_values", p["acr_values"])); status != http.StatusUnauthorized {
 		t.Fatalf("authorized again without max_age: %d; want 401, as the session's sign-in is reused", status)
 	}
-	if status, ch := call(t, api.URL+"/transfers", c.token("acr_values", p["acr_values"], "max_age", p["max_age"])); status != http.StatusOK {
+	if status, ch := stepUpCall(t, api.URL+"/transfers", c.token("acr_values", p["acr_values"], "max_age", p["max_age"])); status != http.StatusOK {
 		t.Fatalf("authorized again with max_age: %d %s; want 200", status, ch)
 	}
 }
@@ -142,15 +142,15 @@ func TestE2EClaimRequirements(t *testing.T) {
 		return iss.AccessToken(issuertest.TokenRequest{Subject: "alice", Scopes: []string{"orders:read"}, Claims: extra})
 	}
 	admin := map[string]any{"realm_access": map[string]any{"roles": []string{"orders-admin"}}, "tenant": "acme"}
-	if status, ch := call(t, api.URL, mint(admin)); status != http.StatusOK {
+	if status, ch := stepUpCall(t, api.URL, mint(admin)); status != http.StatusOK {
 		t.Fatalf("admin of acme: %d %s; want 200", status, ch)
 	}
-	status, ch := call(t, api.URL, mint(map[string]any{"realm_access": map[string]any{"roles": []string{"viewer"}}, "tenant": "acme"}))
+	status, ch := stepUpCall(t, api.URL, mint(map[string]any{"realm_access": map[string]any{"roles": []string{"viewer"}}, "tenant": "acme"}))
 	want := `Bearer error="insufficient_scope", error_description="the access token lacks what this resource requires: claim 'realm_access.roles' containing 'orders-admin'"`
 	if status != http.StatusForbidden || ch != want {
 		t.Fatalf("viewer: %d %s\nwant 403 %s", status, ch, want)
 	}
-	status, ch = call(t, api.URL, mint(map[string]any{"tenant": "ACME"}))
+	status, ch = stepUpCall(t, api.URL, mint(map[string]any{"tenant": "ACME"}))
 	if status != http.StatusForbidden || !strings.Contains(ch, "claim 'tenant' equal to 'acme'") || !strings.Contains(ch, "orders-admin") {
 		t.Fatalf("no role, other tenant: %d %s; want 403 naming both", status, ch)
 	}

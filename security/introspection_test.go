@@ -31,6 +31,10 @@ import (
 // certificate, with the challenge it gets.
 var senderConstrained = want{verifier.ErrSenderConstrained, http.StatusUnauthorized, `Bearer error="invalid_token", error_description="the token is bound to a key and cannot be used as a bearer token"`}
 
+// certificateMissing is the refusal of a token bound to a TLS client
+// certificate on a request without one (RFC 8705 §3).
+var certificateMissing = want{verifier.ErrSenderConstrained, http.StatusUnauthorized, `Bearer error="invalid_token", error_description="the access token is bound to a client certificate the request does not present"`}
+
 // endpoint is a loopback introspection endpoint answering with handler h
 // and counting its calls.
 type endpoint struct {
@@ -143,7 +147,7 @@ func TestIntrospectionAttacks(t *testing.T) {
 		{"refresh token, ORY Hydra style: token_type Bearer, token_use refresh_token, our aud", body(200, activeBody(t, map[string]any{"token_use": "refresh_token"})), notAccess, false},
 		{"refresh token, node-oidc-provider style: no token_type, no aud", body(200, activeBody(t, map[string]any{"token_type": nil, "aud": nil})), notAccess, false},
 		{"DPoP-bound token as bearer (RFC 9449 §7.2): cnf jkt", body(200, activeBody(t, map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}})), senderConstrained, false},
-		{"certificate-bound token as bearer (RFC 8705 §3): cnf x5t#S256", body(200, activeBody(t, map[string]any{"cnf": map[string]any{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}})), senderConstrained, false},
+		{"certificate-bound token as bearer (RFC 8705 §3): cnf x5t#S256", body(200, activeBody(t, map[string]any{"cnf": map[string]any{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}})), certificateMissing, false},
 		{"ID token a server will not introspect (400 unsupported_token_type): a refusal, not an outage", body(400, `{"error":"unsupported_token_type"}`), invalidToken, false},
 		{"active false", body(200, `{"active":false}`), invalidToken, false},
 		{"endpoint answers 500", body(500, `{"error":"server_error"}`), unavailable, true},

@@ -45,6 +45,8 @@ var (
 	ErrSenderConstrained   = tokengate.ErrSenderConstrained
 	ErrNoToken             = tokengate.ErrNoToken
 	ErrInvalidRequest      = tokengate.ErrInvalidRequest
+	ErrInvalidDPoPProof    = tokengate.ErrInvalidDPoPProof
+	ErrUseDPoPNonce        = tokengate.ErrUseDPoPNonce
 )
 
 // NoLeeway, as Config.Leeway, tolerates no clock skew at all; the zero

@@ -71,9 +71,13 @@
 //     passed ([ErrTokenExpired]), "nbf" or "iat" in the future
 //     ([ErrNotYetValid]). One leeway (Config.Leeway, 30s by default)
 //     applies to all three times;
-//   - a "cnf" claim: a token bound to a DPoP key (RFC 9449 §6) or a TLS
-//     client certificate (RFC 8705 §3) is not a bearer token
-//     ([ErrSenderConstrained], RFC 9449 §7.2).
+//   - a "cnf" claim the request cannot satisfy: a token bound to a DPoP
+//     key (RFC 9449 §6) or a TLS client certificate (RFC 8705 §3) is
+//     accepted only through the middleware or interceptors, with the
+//     proof of that key or that certificate; called directly, or sent as
+//     a bearer token, it is refused ([ErrSenderConstrained], RFC 9449
+//     §7.2). See package dpop and the README's "Sender-constrained
+//     tokens".
 //
 // Each refusal wraps [ErrInvalidToken] and the sentinel named above, and
 // its message names the check and both values (quoted, truncated to 80

@@ -264,7 +264,11 @@ func (v *JWT) Close() error {
 //     Config.Issuer (or one of its IssuerAliases); "aud" containing
 //     Config.Audience or one of Config.Audiences; "exp" present and not
 //     passed; "nbf" and "iat" not in the future, each with the same
-//     leeway; then Config.Check, if set.
+//     leeway; then Config.Check, if set;
+//  5. "cnf" against the request's DPoP proof or TLS client certificate,
+//     which the middleware passes along (RFC 9449 §6.1, RFC 8705 §3); a
+//     token with "cnf" called without them is refused with
+//     ErrSenderConstrained (RFC 9449 §7.2).
 func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.cfg.MaxTokenBytes {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "token of %d bytes is longer than MaxTokenBytes %d", len(token), v.cfg.MaxTokenBytes)
@@ -303,10 +307,8 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err := v.checkClaims(s); err != nil {
 		return nil, err
 	}
-	if s.Confirmation != "" {
-		// RFC 9449 §7.2, RFC 8705 §3: a token bound to a key or a
-		// certificate must not be accepted as a bearer token.
-		return nil, errorf(ErrSenderConstrained, nil, "token carries \"cnf\" %s: it is sender-constrained, and this verifier accepts bearer tokens only", quote(s.Confirmation))
+	if err := checkBinding(ctx, s.Confirmation); err != nil {
+		return nil, err // RFC 9449 §6.1, §7.2; RFC 8705 §3
 	}
 	c := Claims(s.Registered)
 	return v.finish(&c)

@@ -49,7 +49,7 @@ func TestRefusalsNameTheCheckAndBothValues(t *testing.T) {
 		{"unknown kid names the kids held", map[string]any{"kid": "nope"}, nil, verifier.ErrInvalidToken,
 			[]string{`kid "nope"`, `"rsa-1"`}},
 		{"sender-constrained", nil, map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}, verifier.ErrSenderConstrained,
-			[]string{`"cnf"`, "bearer tokens only"}},
+			[]string{`"cnf"."jkt" "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"`, "want none", "bearer token"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tokengate/tokengate/dpop"
 	"github.com/tokengate/tokengate/introspection"
 	"github.com/tokengate/tokengate/issuertest"
 	"github.com/tokengate/tokengate/middleware"
@@ -49,10 +50,6 @@ func startAPI(ctx context.Context, iss *issuertest.Server, now func() time.Time)
 		jwt.Close()
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /orders", middleware.Require(jwt, scopes.All("orders:read"))(showClaims("local JWT")))
-	mux.Handle("POST /refunds", middleware.Require(intro, scopes.All("refunds:write"))(showClaims("introspection")))
-
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		jwt.Close()
@@ -60,6 +57,21 @@ func startAPI(ctx context.Context, iss *issuertest.Server, now func() time.Time)
 		return nil, err
 	}
 	a := &api{url: "http://" + ln.Addr().String(), jwt: jwt, intro: intro}
+	// A route that takes DPoP-bound tokens only (RFC 9449): the proof
+	// checker keeps used proofs in memory, and the Guard learns the URL
+	// proofs must name from here, not from the request's Host.
+	proofs, err := dpop.New(dpop.Config{Now: now})
+	if err != nil {
+		ln.Close()
+		jwt.Close()
+		intro.Close()
+		return nil, err
+	}
+	dpopOnly := &middleware.Guard{DPoP: proofs, RequireDPoP: true, ExternalURL: a.url}
+	mux := http.NewServeMux()
+	mux.Handle("GET /orders", middleware.Require(jwt, scopes.All("orders:read"))(showClaims("local JWT")))
+	mux.Handle("POST /refunds", middleware.Require(intro, scopes.All("refunds:write"))(showClaims("introspection")))
+	mux.Handle("GET /dpop/orders", dpopOnly.Require(jwt, scopes.All("orders:read"))(showClaims("local JWT, DPoP")))
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -6,8 +6,11 @@
 // The client signs a user in with the authorization code flow and PKCE,
 // verifies the ID token, calls the API, shows what the API refuses (an ID
 // token, a token without the route's scope), refreshes with rotation,
-// survives a key rotation, and revokes its token. Tokens are shortened when
-// printed, never shown whole.
+// survives a key rotation, and revokes its token. Last, a client with a DPoP
+// key gets a token bound to it (RFC 9449): the token works with the key's
+// proof, and is refused when stolen (sent as a bearer token, or with
+// another key's proof) and when a proof is replayed. Tokens are shortened
+// when printed, never shown whole.
 //
 //	go run ./examples/quickstart [-quiet] [-json] [-alg RS256|ES256|EdDSA]
 //

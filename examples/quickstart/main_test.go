@@ -59,8 +59,8 @@ func TestRunJSON(t *testing.T) {
 		t.Fatalf("run(-json) error = %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 10 {
-		t.Fatalf("run(-json) printed %d lines, want 10 steps", len(lines))
+	if len(lines) != 11 {
+		t.Fatalf("run(-json) printed %d lines, want 11 steps", len(lines))
 	}
 	for i, line := range lines {
 		var step struct {

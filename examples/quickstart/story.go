@@ -92,6 +92,7 @@ func (s *story) tell(ctx context.Context) error {
 		{"Refresh with rotation; replaying the old refresh token revokes the family", s.refresh},
 		{"Key rotation at the issuer: the new kid is accepted on the first try", s.rotateKey},
 		{"Revocation: introspection refuses at once, local JWT only at expiry", s.revoke},
+		{"DPoP: a key-bound token works with its proof; stolen, or with a replayed proof, it is refused", s.dpop},
 	}
 	for i, st := range steps {
 		if err := ctx.Err(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/binding"
 	"github.com/tokengate/tokengate/internal/netpolicy"
 	"github.com/tokengate/tokengate/scopes"
 )
@@ -42,6 +43,10 @@ func describe(k Kind, err error) string {
 			return stepUpDescription(su)
 		}
 		return "a different authentication level is required"
+	case InvalidDPoPProof:
+		return pick(err, proofPhrases, "the DPoP proof is invalid")
+	case UseDPoPNonce:
+		return "the DPoP proof must carry the nonce of the DPoP-Nonce header"
 	}
 	return "the access token cannot be checked now"
 }
@@ -58,6 +63,8 @@ var (
 		{ErrMultipleTokens, "the request carries more than one access token"},
 		{ErrCrossSite, "the access token cookie came with a cross-site request"},
 		{ErrMalformed, "the bearer credential is malformed"},
+		{ErrMalformedDPoP, "the DPoP credential is malformed"},
+		{ErrForwardedCertificate, "the forwarded client certificate is malformed"},
 		{ErrFormTooLarge, "the form body is too large to search for an access token"},
 	}
 	invalidTokenPhrases = []phrase{
@@ -69,11 +76,29 @@ var (
 		{tokengate.ErrBadSignature, "the token's signature is not valid"},
 		{tokengate.ErrAlgorithmNotAllowed, "the token's algorithm is not allowed"},
 		{tokengate.ErrNotYetValid, "the token is not valid yet"},
+		{binding.ErrNotDPoPBound, "the access token is not DPoP-bound but was sent with the DPoP scheme"},
+		{binding.ErrKeyMismatch, "the access token is not bound to the DPoP proof's key"},
+		{binding.ErrCertificateMismatch, "the access token is not bound to this client certificate"},
+		{binding.ErrNoCertificate, "the access token is bound to a client certificate the request does not present"},
 		{tokengate.ErrSenderConstrained, "the token is bound to a key and cannot be used as a bearer token"},
 		{tokengate.ErrMalformedToken, "the access token is malformed"},
 	}
 	insufficientScopePhrases = []phrase{
 		{ErrDenied, "the access token does not grant access to this resource"},
+	}
+	proofPhrases = []phrase{
+		{binding.ErrProofMissing, "the request carries no DPoP proof"},
+		{binding.ErrProofMultiple, "the request carries more than one DPoP proof"},
+		{binding.ErrProofTooLarge, "the DPoP proof is too large"},
+		{binding.ErrProofAlgorithm, "the DPoP proof's algorithm is not allowed"},
+		{binding.ErrProofKey, "the DPoP proof's key is not acceptable"},
+		{binding.ErrProofSignature, "the DPoP proof's signature is not valid"},
+		{binding.ErrProofMethod, "the DPoP proof is for another HTTP method"},
+		{binding.ErrProofURL, "the DPoP proof is for another URL"},
+		{binding.ErrProofTime, "the DPoP proof is too old or issued in the future"},
+		{binding.ErrProofTokenHash, "the DPoP proof is not for this access token"},
+		{binding.ErrProofReplayed, "the DPoP proof was used before"},
+		{binding.ErrProofMalformed, "the DPoP proof is malformed"},
 	}
 )
 
@@ -139,21 +164,25 @@ func checkURL(raw string) error {
 // access the protected resource". For Missing the challenge carries no
 // error information (RFC 6750 §3.1).
 func (c Challenge) Render(k Kind, description, scope string) string {
-	return c.render(&Decision{Kind: k, Description: description, Scope: scope})
+	return c.RenderDecision(&Decision{Kind: k, Description: description, Scope: scope})
 }
 
-// RenderDecision returns the WWW-Authenticate value for d, as [Render]
-// does, with the acr_values and max_age attributes of an
-// InsufficientUserAuthentication refusal (RFC 9470 §3).
-func (c Challenge) RenderDecision(d *Decision) string { return c.render(d) }
-
-func (c Challenge) render(d *Decision) string {
-	k, description, scope := d.Kind, d.Description, d.Scope
-	if k == Unavailable || k < Missing || k > InsufficientUserAuthentication {
+// RenderDecision returns the Bearer WWW-Authenticate value for d, as
+// [Challenge.Render] does, with the acr_values and max_age attributes of an
+// InsufficientUserAuthentication refusal (RFC 9470 §3). The DPoP refusals
+// have challenges of their own ([Challenge.Challenges]).
+func (c Challenge) RenderDecision(d *Decision) string {
+	if d.Kind == Unavailable || d.Kind < Missing || d.Kind > InsufficientUserAuthentication {
 		return ""
 	}
+	return c.write("Bearer", d, "")
+}
+
+// write renders one challenge of scheme for d; a Missing d writes no error
+// information, and algs, when set, is the DPoP algs attribute.
+func (c Challenge) write(scheme string, d *Decision, algs string) string {
 	var b strings.Builder
-	b.WriteString("Bearer")
+	b.WriteString(scheme)
 	sep := " "
 	param := func(name, value string) {
 		b.WriteString(sep)
@@ -165,13 +194,13 @@ func (c Challenge) render(d *Decision) string {
 	if c.Realm != "" {
 		param("realm", c.Realm)
 	}
-	if k != Missing {
+	if k := d.Kind; k != Missing {
 		param("error", k.String())
-		if description != "" {
-			param("error_description", description)
+		if d.Description != "" {
+			param("error_description", d.Description)
 		}
-		if k == InsufficientScope && scope != "" {
-			param("scope", scope)
+		if k == InsufficientScope && d.Scope != "" {
+			param("scope", d.Scope)
 		}
 		if k == InsufficientUserAuthentication && d.ACRValues != "" {
 			param("acr_values", d.ACRValues)
@@ -179,6 +208,9 @@ func (c Challenge) render(d *Decision) string {
 		if k == InsufficientUserAuthentication && d.MaxAge != "" {
 			param("max_age", d.MaxAge)
 		}
+	}
+	if algs != "" {
+		param("algs", algs)
 	}
 	if c.ResourceMetadata != "" {
 		param("resource_metadata", c.ResourceMetadata)

@@ -22,6 +22,8 @@ import (
 //	                   401   error="insufficient_user_authentication",
 //	                         acr_values, max_age (RFC 9470 §3)
 //	                                                       Unauthenticated
+//	InvalidDPoPProof   401   DPoP error="invalid_dpop_proof" Unauthenticated
+//	UseDPoPNonce       401   DPoP error="use_dpop_nonce"   Unauthenticated
 type Kind uint8
 
 // The kinds of refusal. The zero Kind is not a valid class.
@@ -32,6 +34,8 @@ const (
 	InsufficientScope
 	Unavailable
 	InsufficientUserAuthentication
+	InvalidDPoPProof // RFC 9449 §7.1
+	UseDPoPNonce     // RFC 9449 §9
 )
 
 var kindNames = [...]string{
@@ -42,10 +46,12 @@ var kindNames = [...]string{
 	Unavailable:       "unavailable",
 
 	InsufficientUserAuthentication: "insufficient_user_authentication",
+	InvalidDPoPProof:               "invalid_dpop_proof",
+	UseDPoPNonce:                   "use_dpop_nonce",
 }
 
-// String returns the kind's name; for the three kinds that RFC 6750 §3.1
-// gives an error code, and the one RFC 9470 §3 adds, it is that code.
+// String returns the kind's name; for the kinds that RFC 6750 §3.1,
+// RFC 9470 §3 and RFC 9449 §7.1 give an error code it is that code.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
 		return kindNames[k]
@@ -53,11 +59,11 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// code returns the RFC 6750 §3.1 error code of k: its name for
-// InvalidRequest, InvalidToken and InsufficientScope, "" for the others.
+// code returns the RFC 6750 §3.1 or RFC 9449 §7.1 error code of k: its
+// name, "" for Missing and Unavailable.
 func (k Kind) code() string {
 	switch k {
-	case InvalidRequest, InvalidToken, InsufficientScope, InsufficientUserAuthentication:
+	case InvalidRequest, InvalidToken, InsufficientScope, InsufficientUserAuthentication, InvalidDPoPProof, UseDPoPNonce:
 		return k.String()
 	}
 	return ""
@@ -76,10 +82,12 @@ func (k Kind) code() string {
 //  4. context.Canceled or context.DeadlineExceeded anywhere in the chain:
 //     Unavailable. The check was cut short, which says nothing about the
 //     token, so a 401 would be a lie that makes clients drop good tokens;
-//  5. tokengate.ErrInvalidToken: InvalidToken;
-//  6. anything else, tokengate.ErrUnavailable included: Unavailable.
+//  5. tokengate.ErrUseDPoPNonce: UseDPoPNonce; tokengate.ErrInvalidDPoPProof:
+//     InvalidDPoPProof (RFC 9449 §7.1, §9);
+//  6. tokengate.ErrInvalidToken: InvalidToken;
+//  7. anything else, tokengate.ErrUnavailable included: Unavailable.
 //
-// Rule 6 is deliberate: a verifier error that wraps no sentinel means the
+// Rule 7 is deliberate: a verifier error that wraps no sentinel means the
 // verifier itself failed (a bug, an unexpected response). Refusing with 503
 // keeps the request out without blaming the token, and never lets it
 // through. A nil error is not a refusal; Classify returns Unavailable for it
@@ -90,7 +98,7 @@ func Classify(err error) Kind {
 }
 
 // classify is [Classify] that also reports whether err belongs to a class
-// (rules 1 to 5, or tokengate.ErrUnavailable) rather than falling to rule 6.
+// (rules 1 to 6, or tokengate.ErrUnavailable) rather than falling to rule 7.
 func classify(err error) (Kind, bool) {
 	var scopeErr *scopes.InsufficientScopeError
 	switch {
@@ -106,6 +114,10 @@ func classify(err error) (Kind, bool) {
 		return Missing, true
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Unavailable, true
+	case errors.Is(err, tokengate.ErrUseDPoPNonce):
+		return UseDPoPNonce, true
+	case errors.Is(err, tokengate.ErrInvalidDPoPProof):
+		return InvalidDPoPProof, true
 	case errors.Is(err, tokengate.ErrInvalidToken):
 		return InvalidToken, true
 	}

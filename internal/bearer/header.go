@@ -69,6 +69,16 @@ const scheme = "bearer"
 //   - a scheme other than Bearer: [ErrOtherScheme];
 //   - anything but "Bearer" + exactly one space + a b64token: [ErrMalformed].
 func ParseHeader(values []string, maxBytes int) (string, error) {
+	v, err := oneValue(values, maxBytes)
+	if err != nil {
+		return "", err
+	}
+	return parseCredentials(v)
+}
+
+// oneValue applies the size cap and returns the one header value: the
+// first three checks of [ParseHeader].
+func oneValue(values []string, maxBytes int) (string, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxTokenBytes
 	}
@@ -81,10 +91,9 @@ func ParseHeader(values []string, maxBytes int) (string, error) {
 	case 0:
 		return "", errNoHeader
 	case 1:
-	default:
-		return "", ErrMultipleTokens
+		return values[0], nil
 	}
-	return parseCredentials(values[0])
+	return "", ErrMultipleTokens
 }
 
 // parseCredentials splits one header value into scheme and token

@@ -24,19 +24,19 @@ func NewSite(transport string, l *slog.Logger, now func() time.Time, obs tokenga
 	return &Site{transport: transport, sink: oplog.Sink{Log: oplog.New(l, now), Obs: obs}}
 }
 
-// Request is what a transport read from one request.
+// Request is what a transport read from one request: where it went, and
+// what it presented.
 type Request struct {
-	Route   string // the route's pattern or the gRPC full method; "" if unknown
-	Target  string // the URL path or the gRPC full method, for logs
-	Token   string // the token read; "" when ReadErr is set
-	ReadErr error  // why no token could be read
+	Route  string // the route's pattern or the gRPC full method; "" if unknown
+	Target string // the URL path or the gRPC full method, for logs
+	Presented
 }
 
 // issuerNamer is implemented by verifiers that know their issuer
 // (verifier.JWT, introspection.Introspector).
 type issuerNamer interface{ Issuer() string }
 
-// Authorize is [Rule.Authorize] inside the request's event: the observer's
+// Authorize is [Rule.AuthorizeRequest] inside the request's event: the observer's
 // Begin (whose context, a span's, the verifier runs in), the decision,
 // then one event to the logger and the observer with the outcome, the
 // check that failed and the time the decision took. It allocates nothing
@@ -45,7 +45,7 @@ type issuerNamer interface{ Issuer() string }
 func (s *Site) Authorize(ctx context.Context, r *Rule, q *Request, v tokengate.TokenVerifier, check func(*tokengate.Claims) error) (*tokengate.Claims, *Decision) {
 	ctx = s.sink.Begin(ctx, tokengate.OpAuthorize)
 	start := time.Now()
-	claims, d := r.Authorize(ctx, v, q.Token, q.ReadErr, check)
+	claims, d := r.AuthorizeRequest(ctx, v, &q.Presented, check)
 	e := tokengate.Event{
 		Op: tokengate.OpAuthorize, Transport: s.transport, Route: q.Route, Target: q.Target,
 		Token: tokengate.RefToken(q.Token), Start: start, Duration: time.Since(start),
@@ -78,6 +78,12 @@ func Outcome(k Kind) tokengate.Outcome {
 		return tokengate.OutcomeInvalidToken
 	case InsufficientScope:
 		return tokengate.OutcomeInsufficientScope
+	case InsufficientUserAuthentication:
+		return tokengate.OutcomeInsufficientUserAuthentication
+	case InvalidDPoPProof:
+		return tokengate.OutcomeInvalidDPoPProof
+	case UseDPoPNonce:
+		return tokengate.OutcomeUseDPoPNonce
 	}
 	return tokengate.OutcomeUnavailable
 }

@@ -61,7 +61,7 @@ func TestSiteEmitsOneEventPerDecision(t *testing.T) {
 		{&anon, "", ErrOtherScheme, tokengate.OutcomeMissing, "present"},
 	}
 	for i, tt := range tests {
-		site.Authorize(t.Context(), tt.rule, &Request{Route: "GET /orders", Token: tt.token, ReadErr: tt.readErr}, v, nil)
+		site.Authorize(t.Context(), tt.rule, &Request{Route: "GET /orders", Presented: Presented{Token: tt.token, ReadErr: tt.readErr}}, v, nil)
 		if obs.last.Outcome != tt.want || obs.last.Check != tt.check || obs.begins != i+1 {
 			t.Errorf("row %d: event %s check %q after %d begins, want %s check %q after %d", i, obs.last.Outcome, obs.last.Check, obs.begins, tt.want, tt.check, i+1)
 		}
@@ -85,7 +85,7 @@ func TestDefaultLoggingAllocatesNothingWhenAccepted(t *testing.T) {
 	rule, _ := NewRule(scopes.All("orders:read"))
 	site := NewSite("http", nil, nil, nil) // slog.Default() at Info
 	ctx := context.Background()
-	q := &Request{Route: "GET /orders", Target: "/orders", Token: "a.b.c"}
+	q := &Request{Route: "GET /orders", Target: "/orders", Presented: Presented{Token: "a.b.c"}}
 	bare := testing.AllocsPerRun(200, func() { rule.Authorize(ctx, v, q.Token, nil, nil) })
 	observed := testing.AllocsPerRun(200, func() { site.Authorize(ctx, &rule, q, v, nil) })
 	if observed != bare {

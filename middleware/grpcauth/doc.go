@@ -70,4 +70,15 @@
 // Two authorization values are InvalidArgument, as the DESIGN.md behaviour
 // table says for "two tokens in one request"; they are refused, never
 // resolved by picking one.
+//
+// # Sender-constrained tokens
+//
+// A token bound to a TLS client certificate (RFC 8705 §3) is accepted from
+// a peer whose TLS connection presents that certificate. DPoP-bound tokens
+// (RFC 9449) need Policy.DPoP, a proof checker of package dpop, and
+// Policy.ServiceURL: the call carries "authorization: DPoP <token>" and a
+// proof in the "dpop" metadata key for htm POST and htu the service URL
+// followed by the full method; the next server nonce, when the checker
+// uses nonces, comes back in the "dpop-nonce" header. A DPoP-bound token
+// sent as a bearer token is always refused (RFC 9449 §7.2).
 package grpcauth

@@ -48,11 +48,14 @@ func everyMethod(reqs []scopes.Requirement) *Policy {
 func (p *Policy) UnaryServerInterceptor(v tokengate.TokenVerifier) grpc.UnaryServerInterceptor {
 	c := p.mustCompile(v)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		ctx, err := c.authorize(ctx, info.FullMethod)
+		authed, nonce, err := c.authorize(ctx, info.FullMethod)
+		if nonce != "" {
+			_ = grpc.SetHeader(ctx, metadata.Pairs(nonceKey, nonce)) // RFC 9449 §9
+		}
 		if err != nil {
 			return nil, err
 		}
-		return handler(ctx, req)
+		return handler(authed, req)
 	}
 }
 
@@ -62,7 +65,10 @@ func (p *Policy) UnaryServerInterceptor(v tokengate.TokenVerifier) grpc.UnarySer
 func (p *Policy) StreamServerInterceptor(v tokengate.TokenVerifier) grpc.StreamServerInterceptor {
 	c := p.mustCompile(v)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		ctx, err := c.authorize(ss.Context(), info.FullMethod)
+		ctx, nonce, err := c.authorize(ss.Context(), info.FullMethod)
+		if nonce != "" {
+			_ = ss.SetHeader(metadata.Pairs(nonceKey, nonce)) // RFC 9449 §9
+		}
 		if err != nil {
 			return err
 		}
@@ -94,16 +100,16 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 var errUnlisted = errors.New("grpcauth: method is not listed in the policy and Policy.Unlisted is DenyUnlisted")
 
 // authorize returns ctx with the caller's claims, ctx itself for a public
-// method, or a status error. The decision is bearer.Rule.Authorize's, the
-// path the HTTP middleware shares; what is left here is the gRPC code and
-// the message.
-func (c *compiled) authorize(ctx context.Context, method string) (context.Context, error) {
+// method, or a status error, and the DPoP-Nonce to send ("" for none). The
+// decision is bearer.Rule.AuthorizeRequest's, the path the HTTP middleware
+// shares; what is left here is the gRPC code and the message.
+func (c *compiled) authorize(ctx context.Context, method string) (context.Context, string, error) {
 	r := c.lookup(method)
 	if r.public {
-		return ctx, nil
+		return ctx, "", nil
 	}
-	token, err := bearer.ParseHeader(metadata.ValueFromIncomingContext(ctx, "authorization"), c.maxBytes)
-	q := bearer.Request{Route: method, Target: method, Token: token, ReadErr: err}
+	p := c.present(ctx, method)
+	q := bearer.Request{Route: method, Target: method, Presented: p}
 	claims, d := c.site.Authorize(ctx, &r.Rule, &q, c.v, func(claims *tokengate.Claims) error {
 		if c.check == nil {
 			return nil
@@ -114,9 +120,9 @@ func (c *compiled) authorize(ctx context.Context, method string) (context.Contex
 		if c.onError != nil {
 			c.onError(ctx, method, d.Err)
 		}
-		return nil, toStatus(d)
+		return nil, d.Nonce, toStatus(d)
 	}
-	return tokengate.NewContext(ctx, claims), nil
+	return tokengate.NewContext(ctx, claims), c.sender.Nonce(p.Scheme), nil
 }
 
 // toStatus is the gRPC twin of the HTTP middleware's response: the gRPC
@@ -141,7 +147,7 @@ func toStatus(d *bearer.Decision) error {
 // are never used.
 func grpcCode(k bearer.Kind) codes.Code {
 	switch k {
-	case bearer.Missing, bearer.InvalidToken, bearer.InsufficientUserAuthentication:
+	case bearer.Missing, bearer.InvalidToken, bearer.InsufficientUserAuthentication, bearer.InvalidDPoPProof, bearer.UseDPoPNonce:
 		return codes.Unauthenticated
 	case bearer.InvalidRequest:
 		return codes.InvalidArgument

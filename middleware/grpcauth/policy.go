@@ -87,6 +87,34 @@ type Policy struct {
 
 	// Now is the clock of the log's rate limit. Zero value: time.Now.
 	Now func() time.Time
+
+	// DPoP, if set, also accepts DPoP-bound access tokens: "authorization"
+	// metadata "DPoP <token>" with a proof in the "dpop" metadata key
+	// (RFC 9449 §7), checked by this checker (a *dpop.Checker), whose
+	// "htm" is POST and "htu" ServiceURL followed by the full method. A
+	// DPoP-bound token sent as a bearer token is always refused. Zero
+	// value: the Bearer scheme only.
+	DPoP tokengate.DPoPChecker
+
+	// RequireDPoP refuses bearer tokens on every method that needs a
+	// token. It needs DPoP.
+	RequireDPoP bool
+
+	// ServiceURL is the URL under which clients reach this server, as
+	// "https://api.example.com": a proof's "htu" must be it followed by the
+	// full method, "https://api.example.com/pkg.Service/Method". Required
+	// with DPoP; an absolute https URL (http only on loopback) without
+	// path, query or fragment.
+	ServiceURL string
+
+	// ClientCertMetadata names the metadata key in which a TLS-terminating
+	// proxy forwards the client certificate, for certificate-bound tokens
+	// (RFC 8705 §3), in the formats of the HTTP middleware's
+	// Guard.ClientCertHeader. Set it only when every call comes through
+	// that proxy and the proxy overwrites the key. Zero value: only the
+	// certificate of the TLS connection (the peer's credentials.TLSInfo)
+	// counts.
+	ClientCertMetadata string
 }
 
 // Unlisted is the choice a [Policy] makes for the methods it does not list.
@@ -114,14 +142,17 @@ type rule struct {
 
 // compiled is a Policy checked and frozen for one verifier.
 type compiled struct {
-	v        tokengate.TokenVerifier
-	methods  map[string]rule
-	def      rule
-	denyRest bool
-	check    func(ctx context.Context, method string, c *tokengate.Claims) error
-	onError  func(ctx context.Context, method string, err error)
-	maxBytes int          // the token cap, from the verifier and the Policy
-	site     *bearer.Site // where decisions are reported
+	v          tokengate.TokenVerifier
+	sender     *bearer.Sender // nil: Bearer only
+	serviceURL string
+	certKey    string // Policy.ClientCertMetadata, lower case
+	methods    map[string]rule
+	def        rule
+	denyRest   bool
+	check      func(ctx context.Context, method string, c *tokengate.Claims) error
+	onError    func(ctx context.Context, method string, err error)
+	maxBytes   int          // the token cap, from the verifier and the Policy
+	site       *bearer.Site // where decisions are reported
 }
 
 // compile validates p; a nil p is the zero Policy.
@@ -136,16 +167,21 @@ func (p *Policy) compile(v tokengate.TokenVerifier) (*compiled, error) {
 	if err := opts.checkSettings(); err != nil {
 		return nil, err
 	}
+	sender, err := opts.compileSender()
+	if err != nil {
+		return nil, err
+	}
 	c := &compiled{
-		v: v, methods: make(map[string]rule, len(opts.Methods)+len(opts.Public)),
+		v: v, sender: sender, serviceURL: strings.TrimSuffix(opts.ServiceURL, "/"), certKey: strings.ToLower(opts.ClientCertMetadata),
+		methods:  make(map[string]rule, len(opts.Methods)+len(opts.Public)),
 		denyRest: opts.Unlisted == DenyUnlisted, check: opts.Check, onError: opts.OnError,
 		maxBytes: bearer.MaxTokenBytes(v, opts.MaxTokenBytes),
 		site:     bearer.NewSite("grpc", opts.Logger, opts.Now, opts.Observer),
 	}
-	var err error
 	if c.def.Rule, err = bearer.NewRule(opts.Default...); err != nil {
 		return nil, fmt.Errorf("grpcauth: Policy.Default: %w", err)
 	}
+	c.def.Rule = c.def.WithSender(sender)
 	for name, reqs := range opts.Methods {
 		if err := checkMethodName(name); err != nil {
 			return nil, err
@@ -154,7 +190,7 @@ func (p *Policy) compile(v tokengate.TokenVerifier) (*compiled, error) {
 		if err != nil {
 			return nil, fmt.Errorf("grpcauth: Policy.Methods[%q]: %w", name, err)
 		}
-		c.methods[name] = rule{Rule: r}
+		c.methods[name] = rule{Rule: r.WithSender(sender)}
 	}
 	for _, name := range opts.Public {
 		if err := checkMethodName(name); err != nil {
@@ -199,7 +235,7 @@ func (c *compiled) lookup(method string) rule {
 		return r
 	}
 	if c.denyRest {
-		return rule{Rule: bearer.DenyRule(fmt.Errorf("%w: %.80q", errUnlisted, method))}
+		return rule{Rule: bearer.DenyRule(fmt.Errorf("%w: %.80q", errUnlisted, method)).WithSender(c.sender)}
 	}
 	return c.def
 }

@@ -1,0 +1,26 @@
+package verifier
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tokengate/tokengate/internal/binding"
+)
+
+// checkBinding checks a token's "cnf" (raw, "" when absent) against what
+// the request proved: the key of its DPoP proof (RFC 9449 §6.1, §7.1) or
+// its TLS client certificate (RFC 8705 §3), which the transport put in
+// ctx. It runs for every request, as the proof belongs to the request and
+// not to the token. Without such evidence, as when Verify is called
+// directly, a token with "cnf" is refused as sender-constrained
+// (RFC 9449 §7.2).
+func checkBinding(ctx context.Context, raw string) error {
+	c, err := binding.Parse(raw)
+	if err != nil {
+		return errorf(ErrMalformedToken, err, "token \"cnf\" %s", quote(raw))
+	}
+	if err := binding.Check(ctx, c); err != nil {
+		return fmt.Errorf("verifier: %w", err) // wraps ErrInvalidToken
+	}
+	return nil
+}
