@@ -320,18 +320,20 @@ func (i *Introspector) ask(ctx context.Context, token string) verdict {
 // idempotent and always returns nil.
 func (i *Introspector) Close() error {
 	i.mu.Lock()
-	if i.closed.Load() {
-		i.mu.Unlock()
-		return nil
-	}
-	i.closed.Store(true)
+	first := !i.closed.Load()
+	i.closed.Store(true) // under mu: no call starts after this
 	i.mu.Unlock()
 
-	i.stop()
-	if i.later != nil {
-		i.later.Close()
+	if first {
+		i.stop()
 	}
+	if i.later != nil {
+		i.later.Close() // idempotent; waits for the retry goroutine
+	}
+	// A concurrent second Close waits for the calls too, as its doc says.
 	i.calls.Wait()
-	i.results.purge()
+	if first {
+		i.results.purge()
+	}
 	return nil
 }
