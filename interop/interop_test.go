@@ -193,7 +193,17 @@ func TestServerDown503(t *testing.T) {
 			t.Errorf("%s: headers %v; want Retry-After and no challenge", tt.name, rec.Header())
 		}
 	}
-	if _, err := verifier.New(t.Context(), verifier.Config{Issuer: issuer, Audience: jwtResource}); !errors.Is(err, verifier.ErrUnavailable) {
-		t.Errorf("verifier.New(server down) error = %v, want ErrUnavailable", err)
+	// A verifier started while the server is down starts anyway (so that
+	// the API does not crash-loop), is not ready, and answers 503.
+	late, err := verifier.New(t.Context(), verifier.Config{Issuer: issuer, Audience: jwtResource})
+	if err != nil {
+		t.Fatalf("verifier.New(server down) error = %v, want a verifier that starts without its issuer", err)
+	}
+	defer late.Close()
+	if err := late.Ready(t.Context()); !errors.Is(err, verifier.ErrUnavailable) {
+		t.Errorf("Ready(server down) error = %v, want ErrUnavailable", err)
+	}
+	if _, err := late.Verify(t.Context(), known); !errors.Is(err, verifier.ErrUnavailable) {
+		t.Errorf("Verify(server down, nothing fetched) error = %v, want ErrUnavailable", err)
 	}
 }
