@@ -81,6 +81,20 @@ type Config struct {
 	// is jwkscache's defaults.
 	KeyPolicy jwkscache.Policy
 
+	// TokenCacheSize bounds the cache of verified tokens, in entries: a
+	// token that passed every check is remembered, keyed by its exact
+	// string, and the next Verify of it only re-checks "exp", "nbf" and
+	// "iat" against the clock and that its key is still in the key set.
+	// Default (zero) 10,000; negative turns the cache off. See the package
+	// documentation for the bounds and what an entry costs.
+	TokenCacheSize int
+
+	// TokenCacheBytes bounds the same cache in bytes, as each entry's
+	// upper bound of the memory it keeps alive counts them (about 3.3
+	// times the token's length plus 512 bytes). Default (zero) 32 MiB;
+	// negative is an error.
+	TokenCacheBytes int64
+
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -101,6 +115,11 @@ type JWT struct {
 	headers headerCache
 	keys    KeySource        // hmacSource in front when Config.HMACSecret is set
 	owned   *jwkscache.Cache // the cache New made, which Close stops; nil for Config.Keys
+	tokens  *tokenCache      // verified tokens; nil when Config.TokenCacheSize is negative
+
+	// versions is the asymmetric key source when it can say that a key
+	// left its set (*jwkscache.Cache); nil otherwise.
+	versions keyVersions
 }
 
 var _ TokenVerifier = (*JWT)(nil)
@@ -114,17 +133,19 @@ func New(ctx context.Context, cfg Config) (*JWT, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	v := &JWT{cfg: cfg, allowed: make(map[string]jwt.SigningMethod), keys: cfg.Keys}
+	v := &JWT{cfg: cfg, allowed: make(map[string]jwt.SigningMethod), keys: cfg.Keys,
+		tokens: newTokenCache(cfg.TokenCacheSize, cfg.TokenCacheBytes)}
 	for _, alg := range cfg.Algorithms {
 		v.allowed[alg] = methods[alg]
 	}
 	if v.keys == nil && !cfg.onlyHMAC() {
-		keys, err := cfg.keyCache(ctx)
+		keys, err := cfg.keyCache(ctx, v.sweep)
 		if err != nil {
 			return nil, err
 		}
 		v.keys, v.owned = keys, keys
 	}
+	v.versions, _ = v.keys.(keyVersions)
 	if len(cfg.HMACSecret) > 0 {
 		v.keys = hmacSource{secret: cfg.HMACSecret, next: v.keys}
 	}
@@ -170,6 +191,15 @@ func (c *Config) setDefaults() error {
 	if c.MaxTokenBytes == 0 {
 		c.MaxTokenBytes = defaultMaxTokenBytes
 	}
+	if c.TokenCacheSize == 0 {
+		c.TokenCacheSize = defaultTokenCacheSize
+	}
+	switch {
+	case c.TokenCacheBytes < 0:
+		return errors.New("verifier: Config.TokenCacheBytes must not be negative")
+	case c.TokenCacheBytes == 0:
+		c.TokenCacheBytes = defaultTokenCacheBytes
+	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{}
 	}
@@ -188,8 +218,9 @@ func (c *Config) onlyHMAC() bool {
 	return true
 }
 
-// keyCache discovers the key set's URL if needed and starts the cache.
-func (c *Config) keyCache(ctx context.Context) (*jwkscache.Cache, error) {
+// keyCache discovers the key set's URL if needed and starts the cache;
+// changed is called after each fetch that installed a key set.
+func (c *Config) keyCache(ctx context.Context, changed func()) (*jwkscache.Cache, error) {
 	if c.JWKSURL == "" {
 		md, err := discovery.Fetch(ctx, c.Issuer, c.HTTPClient)
 		if errors.Is(err, discovery.ErrIssuerMismatch) {
@@ -209,6 +240,11 @@ func (c *Config) keyCache(ctx context.Context) (*jwkscache.Cache, error) {
 	keys, err := jwkscache.New(ctx, jwkscache.Config{
 		URL: c.JWKSURL, AllowInsecureHTTP: c.AllowInsecureHTTP, HTTPClient: c.HTTPClient,
 		Policy: c.KeyPolicy, Now: c.Now,
+		OnFetch: func(err error) {
+			if err == nil {
+				changed()
+			}
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("verifier: %w", err)
@@ -217,9 +253,13 @@ func (c *Config) keyCache(ctx context.Context) (*jwkscache.Cache, error) {
 }
 
 // Close stops the background refresh of the key cache New made, and waits
-// for it. Verify keeps working with the keys held. A Config.Keys source is
-// the caller's to close.
+// for it, and empties the cache of verified tokens. Verify keeps working
+// with the keys held, checking every token from scratch. A Config.Keys
+// source is the caller's to close.
 func (v *JWT) Close() error {
+	if v.tokens != nil {
+		v.tokens.purge(true)
+	}
 	if v.owned == nil {
 		return nil
 	}
@@ -239,9 +279,18 @@ func (v *JWT) Close() error {
 //     Config.Issuer; "aud" containing Config.Audience; "exp" present and
 //     not passed; "nbf" and "iat" not in the future, each with the same
 //     leeway.
+//
+// A token that passed them all is cached: verified again, it is accepted
+// after the clock checks of step 4 and a check that its key is still in
+// the key set, and refused by the full checks otherwise. The claims
+// returned are the caller's copy; their Audience, Scopes and Raw are
+// shared with the cache and are read-only (see Claims).
 func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.cfg.MaxTokenBytes {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "token of %d bytes is longer than MaxTokenBytes %d", len(token), v.cfg.MaxTokenBytes)
+	}
+	if c := v.cached(token); c != nil {
+		return c, nil
 	}
 	headSeg, payloadSeg, sigSeg, ok := split(token)
 	if !ok {
@@ -255,7 +304,8 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 			return nil, err
 		}
 	}
-	if err := v.checkSignature(ctx, h, token[:len(headSeg)+1+len(payloadSeg)], sigSeg); err != nil {
+	key, err := v.checkSignature(ctx, h, token[:len(headSeg)+1+len(payloadSeg)], sigSeg)
+	if err != nil {
 		return nil, err
 	}
 	if !cached {
@@ -282,8 +332,8 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 		// certificate must not be accepted as a bearer token.
 		return nil, errorf(ErrSenderConstrained, nil, "token carries \"cnf\" %s: it is sender-constrained, and this verifier accepts bearer tokens only", quote(s.Confirmation))
 	}
-	c := Claims(s.Registered)
-	return &c, nil
+	v.remember(token, h, key, s)
+	return (*Claims)(&s.Registered), nil
 }
 
 // canonicalB64 decodes segments strictly. A decoder that ignored the spare
@@ -305,19 +355,21 @@ func decodeSegment(seg string) ([]byte, bool) {
 
 // checkSignature verifies the signature over signingInput with the key
 // the header names. "jku", "x5u", "jwk" and "x5c" are never consulted.
-func (v *JWT) checkSignature(ctx context.Context, h *header, signingInput, sigSeg string) error {
-	sig, ok := decodeSegment(sigSeg)
-	if !ok || len(sig) == 0 {
-		return errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "signature missing or not canonical base64url (RFC 7515 §2)")
+// It returns the key that verified it.
+func (v *JWT) checkSignature(ctx context.Context, h *header, signingInput, sigSeg string) (any, error) {
+	var buf [maxSignatureBytes]byte
+	sig, ok := decodeSignature(&buf, sigSeg)
+	if !ok {
+		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "signature missing or not canonical base64url (RFC 7515 §2)")
 	}
 	key, err := v.key(ctx, h)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := h.method.Verify(signingInput, sig, key); err != nil {
-		return errorf(ErrBadSignature, errors.Join(jwt.ErrTokenSignatureInvalid, err), "%s signature does not verify with the key of kid %s", h.alg, quote(h.kid))
+	if err := verifySignature(h, signingInput, sig, key); err != nil {
+		return nil, errorf(ErrBadSignature, errors.Join(jwt.ErrTokenSignatureInvalid, err), "%s signature does not verify with the key of kid %s", h.alg, quote(h.kid))
 	}
-	return nil
+	return key, nil
 }
 
 // key returns the verification key for a token with header h.
