@@ -4,9 +4,11 @@ import (
 	"crypto"
 	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokengate/tokengate/internal/claimset"
+	"github.com/tokengate/tokengate/jwkscache"
 )
 
 // keyVersions is implemented by a [KeySource] whose keys change over time
@@ -136,22 +138,32 @@ func entrySize(token string, r *claimset.Registered) int64 {
 // new set does not hold, so that their memory is freed at once rather
 // than at their next hit. It runs on the key cache's fetching goroutine
 // (jwkscache.Config.OnFetch) and never fetches.
-func (v *JWT) sweep() {
-	if v.tokens == nil || v.versions == nil {
-		return
-	}
-	gen := v.versions.Generation()
-	v.tokens.each(func(e *cacheEntry) bool {
+func (c *tokenCache) sweep(src keyVersions) {
+	gen := src.Generation()
+	c.each(func(e *cacheEntry) bool {
 		if !e.versioned || e.gen.Load() == gen {
 			return true
 		}
-		g, until, ok := v.versions.Holds(e.kid, e.alg, e.key)
+		g, until, ok := src.Holds(e.kid, e.alg, e.key)
 		if ok {
 			e.keyUntil.Store(unixNano(until))
 			e.gen.Store(g)
 		}
 		return ok
 	})
+}
+
+// sweeper runs the sweep for the key cache New makes, whose first fetch
+// reports before New has the cache in hand: src is set once it has.
+type sweeper struct {
+	tokens *tokenCache
+	src    atomic.Pointer[jwkscache.Cache]
+}
+
+func (s *sweeper) fetched() {
+	if src := s.src.Load(); src != nil && s.tokens != nil {
+		s.tokens.sweep(src)
+	}
 }
 
 // Forget drops token from the cache of verified tokens, so that the next

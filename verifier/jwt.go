@@ -139,11 +139,13 @@ func New(ctx context.Context, cfg Config) (*JWT, error) {
 		v.allowed[alg] = methods[alg]
 	}
 	if v.keys == nil && !cfg.onlyHMAC() {
-		keys, err := cfg.keyCache(ctx, v.sweep)
+		sw := &sweeper{tokens: v.tokens}
+		keys, err := cfg.keyCache(ctx, sw.fetched)
 		if err != nil {
 			return nil, err
 		}
 		v.keys, v.owned = keys, keys
+		sw.src.Store(keys)
 	}
 	v.versions, _ = v.keys.(keyVersions)
 	if len(cfg.HMACSecret) > 0 {

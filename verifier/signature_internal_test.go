@@ -120,7 +120,7 @@ func TestSweepDropsTheTokensOfAKeyThatLeftTheSet(t *testing.T) {
 	}
 
 	src.gen.Store(2) // a refresh that kept the key
-	v.sweep()
+	v.tokens.sweep(src)
 	before := src.holds.Load()
 	if _, err := v.Verify(t.Context(), tok); err != nil || src.holds.Load() != before {
 		t.Fatalf("Verify() after a sweep that kept the key: error %v, %d more Holds; want nil, 0", err, src.holds.Load()-before)
@@ -131,7 +131,7 @@ func TestSweepDropsTheTokensOfAKeyThatLeftTheSet(t *testing.T) {
 
 	src.gen.Store(3) // a refresh that dropped it
 	src.held.Store(false)
-	v.sweep()
+	v.tokens.sweep(src)
 	if n, _, _ := v.tokens.stats(); n != 0 {
 		t.Errorf("cache holds %d entries after a sweep that dropped their key, want 0", n)
 	}

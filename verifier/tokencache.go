@@ -51,6 +51,7 @@ type tokenCache struct {
 	bytes   int64      // sum of the entries' size
 	hand    int        // the next slot the CLOCK sweep looks at
 	closed  bool       // no inserts any more (JWT.Close)
+	seq     uint64     // counts inserts
 	evicted uint64     // entries removed to make room, for tests
 }
 
@@ -76,8 +77,9 @@ type cacheEntry struct {
 	gen       atomic.Uint64
 	keyUntil  atomic.Int64 // UnixNano after which the source stops serving the set; stored before gen
 
-	size int64 // bytes counted against maxBytes
-	slot int   // index in table.slots; guarded by tokenCache.mu
+	size int64  // bytes counted against maxBytes
+	slot int    // index in table.slots; guarded by tokenCache.mu
+	seq  uint64 // insertion order; guarded by tokenCache.mu
 	used atomic.Bool
 }
 
@@ -143,7 +145,8 @@ func (c *tokenCache) put(e *cacheEntry) {
 	for c.n > 0 && (c.n >= c.maxEntries || c.bytes+e.size > c.maxBytes) {
 		c.evictLocked(t)
 	}
-	e.slot = free
+	c.seq++
+	e.slot, e.seq = free, c.seq
 	c.n++
 	c.bytes += e.size
 	t.slots[free].Store(e)
@@ -154,15 +157,27 @@ func newCacheTable(maxEntries int) *cacheTable {
 	return &cacheTable{mask: uint64(sets - 1), slots: make([]atomic.Pointer[cacheEntry], sets*cacheWays)}
 }
 
-// victimLocked picks the slot of a full set to reuse: the first entry not
-// hit since the hand passed it, else the first slot.
+// victimLocked picks the slot of a full set to reuse: the oldest entry not
+// hit since it was last looked at here, clearing the marks of those that
+// were (a second chance, as the sweep gives over the whole table); the
+// oldest entry when all were hit.
 func (c *tokenCache) victimLocked(t *cacheTable, base int) int {
+	victim, oldest := -1, base
 	for i := base; i < base+cacheWays; i++ {
-		if e := t.slots[i].Load(); e != nil && !e.used.Load() {
-			return i
+		e := t.slots[i].Load()
+		if e.seq < t.slots[oldest].Load().seq {
+			oldest = i
+		}
+		if e.used.Load() {
+			e.used.Store(false)
+		} else if victim < 0 || e.seq < t.slots[victim].Load().seq {
+			victim = i
 		}
 	}
-	return base
+	if victim < 0 {
+		return oldest
+	}
+	return victim
 }
 
 // evictLocked advances the CLOCK hand to the next entry not hit since the

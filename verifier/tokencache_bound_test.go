@@ -276,3 +276,35 @@ func TestTokenCacheUnderConcurrentHitsInsertsPurgesAndRotation(t *testing.T) {
 		t.Errorf("cache holds %d entries counting %d bytes, want at most 64 and a sane count", entries, bytes)
 	}
 }
+
+// TestFullCacheEvictsTheOldestTokensFirst: with room for 8 tokens, the 8
+// tokens presented last are the ones kept, whatever slots they took, and
+// a token hit since gets a second chance over one that was not.
+func TestFullCacheEvictsTheOldestTokensFirst(t *testing.T) {
+	h := hsTokens{secret: []byte("0123456789abcdef0123456789abcdef"), now: time.Unix(1_800_000_000, 0)}
+	v := newHMACVerifier(t, h, 8, 1<<20)
+	verify := func(i int) (hit bool) {
+		t.Helper()
+		_, _, before := verifier.TokenCacheStats(v)
+		entriesBefore, _, _ := verifier.TokenCacheStats(v)
+		if _, err := v.Verify(t.Context(), h.token(i)); err != nil {
+			t.Fatal(err)
+		}
+		entries, _, after := verifier.TokenCacheStats(v)
+		return after == before && entries == entriesBefore
+	}
+	for i := range 16 {
+		verify(i)
+	}
+	for i := 8; i < 16; i++ {
+		if !verify(i) {
+			t.Errorf("token %d, among the last 8 presented, was evicted", i)
+		}
+	}
+	verify(100) // evicts one of 8..15, all hit: the oldest, 8
+	for i := 9; i < 16; i++ {
+		if !verify(i) {
+			t.Errorf("token %d was evicted before the older token 8", i)
+		}
+	}
+}
