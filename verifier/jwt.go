@@ -90,9 +90,9 @@ type Config struct {
 	TokenCacheSize int
 
 	// TokenCacheBytes bounds the same cache in bytes, as each entry's
-	// upper bound of the memory it keeps alive counts them (about 3.3
-	// times the token's length plus 512 bytes). Default (zero) 32 MiB;
-	// negative is an error.
+	// upper bound of the memory it keeps alive counts them (at most 3.25
+	// times the token's length plus 512 bytes and 16 per "aud" and scope
+	// value). Default (zero) 32 MiB; negative is an error.
 	TokenCacheBytes int64
 
 	// Now is the clock. Default time.Now.

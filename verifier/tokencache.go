@@ -29,7 +29,7 @@ const (
 // lookup and a clock check instead of a signature check.
 //
 // The table is a fixed array of sets of cacheWays slots. A seeded hash of
-// the whole token picks the set; within it, only an entry whose token
+// the token's tail picks the set; within it, only an entry whose token
 // equals the token byte for byte is a hit: the hash chooses where to look
 // and never decides a hit, so two tokens never share an entry. Slots are
 // atomic pointers to entries that never change after they are published
@@ -98,7 +98,7 @@ func (c *tokenCache) get(token string) *cacheEntry {
 	if t == nil {
 		return nil
 	}
-	h := maphash.String(c.seed, token)
+	h := c.hash(token)
 	set := t.slots[(h&t.mask)*cacheWays:][:cacheWays]
 	for i := range set {
 		if e := set[i].Load(); e != nil && e.hash == h && e.token == token {
@@ -111,10 +111,23 @@ func (c *tokenCache) get(token string) *cacheEntry {
 	return nil
 }
 
+// hashedTail is how much of a token's end the set is chosen by.
+const hashedTail = 32
+
+// hash picks a token's set from its last hashedTail bytes, which lie in
+// its signature: they differ between any two tokens an issuer signs (the
+// (r, n−s) twin of an ECDSA signature included), and cannot be chosen by
+// anyone else, so hashing the whole token (a kilobyte or more) would only
+// cost time. Tokens with the same tail still never share an entry: they
+// are told apart by the comparison of the whole token.
+func (c *tokenCache) hash(token string) uint64 {
+	return maphash.String(c.seed, token[max(0, len(token)-hashedTail):])
+}
+
 // put inserts e, replacing an entry for the same token, and evicts until
 // the bounds hold. An entry larger than the whole byte bound is not kept.
 func (c *tokenCache) put(e *cacheEntry) {
-	e.hash = maphash.String(c.seed, e.token)
+	e.hash = c.hash(e.token)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || e.size > c.maxBytes || c.maxEntries == 0 {
