@@ -8,9 +8,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"math/big"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // BenchmarkVerify measures fresh tokens: per algorithm, the floor (the
@@ -165,4 +167,48 @@ func floor(tb testing.TB, f *fixture, alg, tok string) func() bool {
 	}
 	tb.Fatalf("no floor for %s", alg)
 	return nil
+}
+
+// BenchmarkVerifyPaired alternates, operation by operation, the floor and
+// tokengate's Verify of a fresh token (as in BenchmarkVerify), timing each
+// with the clock, in alternating order, so that load from elsewhere on the
+// machine falls on both alike. ns/op is that of the pair; x-floor is the
+// median of tokengate's times over the median of the floor's, medians so
+// that a descheduling in one half does not weigh.
+func BenchmarkVerifyPaired(b *testing.B) {
+	f := getFixture(b)
+	for _, alg := range algs {
+		pool := f.pool(alg)
+		b.Run(alg+"/tokengate", func(b *testing.B) {
+			checks, verify, ctx := floors(b, f, alg, pool), newTokengate(b, f, alg), b.Context()
+			var floorTimes, tgTimes []time.Duration
+			timed := func(fn func() bool) time.Duration {
+				start := time.Now()
+				if !fn() {
+					b.Fatal("refused")
+				}
+				return time.Since(start)
+			}
+			i := 0
+			for b.Loop() {
+				k := i % len(pool)
+				fl := func() bool { return checks[k]() }
+				tg := func() bool { return verify(ctx, pool[k]) == nil }
+				if i%2 == 0 {
+					floorTimes = append(floorTimes, timed(fl))
+					tgTimes = append(tgTimes, timed(tg))
+				} else {
+					tgTimes = append(tgTimes, timed(tg))
+					floorTimes = append(floorTimes, timed(fl))
+				}
+				i++
+			}
+			b.ReportMetric(float64(medianDuration(tgTimes))/float64(medianDuration(floorTimes)), "x-floor")
+		})
+	}
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }

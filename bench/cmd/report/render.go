@@ -70,6 +70,7 @@ func renderGroup(b *strings.Builder, g group) {
 		{g.spec.load, "req/s", func(r row) string { return orDash(r.ns > 0, thousands(int64(1e9/r.ns))) }},
 		{g.spec.load, "req/s × " + g.spec.baseline, func(r row) string { return orDash(r.ratio > 0, ratioString(1/r.ratio)+"×") }},
 		{g.spec.load, "p99 µs", func(r row) string { return count(r.p99) }},
+		{g.spec.bench == "BenchmarkVerifyPaired", "x-floor", func(r row) string { return orDash(r.paired > 0, ratioString(r.paired)+"×") }},
 	}
 	for _, c := range cols {
 		if c.on {

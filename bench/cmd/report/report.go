@@ -15,10 +15,11 @@ type stat struct {
 	allocs float64 // -1 without -benchmem
 	spread float64 // half the interquartile range of ns/op, relative to the median
 	p99    float64 // median of the p99-µs metric; -1 when not reported
+	paired float64 // median of the x-floor metric (BenchmarkVerifyPaired); -1 when not reported
 }
 
 func summarize(name string, s *samples) stat {
-	st := stat{name: name, runs: len(s.ns), ns: median(s.ns), bytes: median(s.bytes), allocs: median(s.allocs), p99: median(s.extra["p99-µs"])}
+	st := stat{name: name, runs: len(s.ns), ns: median(s.ns), bytes: median(s.bytes), allocs: median(s.allocs), p99: median(s.extra["p99-µs"]), paired: median(s.extra["x-floor"])}
 	if st.ns > 0 {
 		st.spread = (quantile(s.ns, 0.75) - quantile(s.ns, 0.25)) / 2 / st.ns
 	}
@@ -49,6 +50,8 @@ var groupSpecs = []groupSpec{
 			"Every verifier is configured for the same checks (signature, alg allow-list, iss, aud, exp) and reads scope and client_id."},
 	{bench: "BenchmarkVerifyRepeated", title: "Repeated token: a hit in tokengate's token cache", baseline: "floor", baselineBench: "BenchmarkVerify", bestPeer: true,
 		note: "One token verified again and again, with the default cache. × floor and × best peer are to BenchmarkVerify's floor and fastest peer of the same run: no peer caches verified tokens, so a repeated token costs them what a fresh one does."},
+	{bench: "BenchmarkVerifyPaired", title: "Fresh tokens, the floor and tokengate paired op by op",
+		note: "Each iteration verifies one fresh token with the floor and with tokengate (BenchmarkVerify's setup), in alternating order, timing each; ns/op is the pair's. x-floor is, per run, the median of tokengate's times over the median of the floor's, and here the median over runs: load from elsewhere on the machine falls on both halves alike. It decides the fresh-token targets."},
 	{bench: "BenchmarkVerifyParallel", title: "Local JWT verification, b.RunParallel", baseline: "floor",
 		note: "From GOMAXPROCS goroutines; ns/op is wall time per operation across all of them. floor and tokengate-fresh cycle through the fresh pool; tokengate is the repeated token (cache hits)."},
 	{bench: "BenchmarkHTTP", title: "HTTP handler chain (httptest.ResponseRecorder, no network)", baseline: "unprotected", delta: true,
@@ -189,6 +192,12 @@ func floorTarget(stats map[string]stat, alg string, limit float64) targetResult 
 	ratio := tg.ns / fl.ns
 	t.status = verdict(ratio <= limit)
 	t.detail = fmt.Sprintf("%s× (%s vs %s ns; %s vs %s allocs/op)", ratioString(ratio), formatNs(tg.ns), formatNs(fl.ns), count(tg.allocs), count(fl.allocs))
+	// The paired benchmark times the two op by op, so that other load on
+	// the machine falls on both alike: when it ran, it decides.
+	if p, ok := stats["BenchmarkVerifyPaired/"+alg+"/tokengate"]; ok && p.paired > 0 {
+		t.status = verdict(p.paired <= limit)
+		t.detail = fmt.Sprintf("%s× paired op by op (BenchmarkVerifyPaired); ratio of the medians: %s", ratioString(p.paired), t.detail)
+	}
 	return t
 }
 
