@@ -241,6 +241,13 @@ func scalingTarget(stats map[string]stat, alg string) targetResult {
 	}
 	t.status = verdict(s.ns/p.ns >= 1.8)
 	t.detail = fmt.Sprintf("%s× (%s vs %s ns)", ratioString(s.ns/p.ns), formatNs(s.ns), formatNs(p.ns))
+	// The floor shares nothing between goroutines: how it scaled in the
+	// same run says how much of a second core the run had.
+	fs, ok1 := stats["BenchmarkVerify/"+alg+"/floor"]
+	fp, ok2 := stats["BenchmarkVerifyParallel/"+alg+"/floor"]
+	if ok1 && ok2 && fp.ns > 0 {
+		t.detail += fmt.Sprintf("; the floor, which shares nothing, scaled %s× in the same run", ratioString(fs.ns/fp.ns))
+	}
 	return t
 }
 
