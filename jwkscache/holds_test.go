@@ -55,3 +55,4 @@ func TestHoldsFollowsTheKeySetWithoutFetching(t *testing.T) {
 		t.Error("Holds(key of a set past MaxStaleness) = true, want false")
 	}
 }
+
