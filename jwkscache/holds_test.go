@@ -55,4 +55,3 @@ func TestHoldsFollowsTheKeySetWithoutFetching(t *testing.T) {
 		t.Error("Holds(key of a set past MaxStaleness) = true, want false")
 	}
 }
-
