@@ -10,6 +10,15 @@ import (
 
 // Claims are the verified claims of an access token, from a JWT payload or
 // an introspection response. Handlers read them with [FromContext].
+//
+// Claims are read-only where they are shared. A verifier that caches
+// tokens (the verifier package's JWT, the introspection package's
+// Introspector) returns each caller its own copy of the struct, so fields
+// may be reassigned freely, but the arrays behind Audience, Scopes and Raw
+// are those of the cache, shared by every request with the same token:
+// treat them as read-only, and copy one (slices.Clone) to change it.
+// Nothing in tokengate writes to them: the middleware, the gRPC
+// interceptors, the scope checks and [Claims.Decode] only read.
 type Claims struct {
 	Issuer    string    // iss
 	Subject   string    // sub

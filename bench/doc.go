@@ -8,10 +8,21 @@
 // Ed25519 key made once per process, a JWKS server on loopback that
 // publishes them, and one access token per algorithm with the same claims
 // (iss, sub, aud, exp, iat, scope, client_id, jti; header typ "at+jwt"
-// and kid). Sub-benchmarks are named group/algorithm/implementation, for
-// example BenchmarkVerify/RS256/floor and BenchmarkVerify/RS256/tokengate,
-// so that every figure can be read against the floor or the unprotected
-// baseline of the same run.
+// and kid), plus 256 distinct tokens per algorithm for the fresh-token
+// benchmarks and 1000 distinct RS256 tokens for the load. Sub-benchmarks
+// are named group/algorithm/implementation, for example
+// BenchmarkVerify/RS256/floor and BenchmarkVerify/RS256/tokengate, so that
+// every figure can be read against the floor or the unprotected baseline
+// of the same run.
+//
+// The groups: BenchmarkVerify (fresh tokens: every implementation cycles
+// through the distinct tokens, tokengate with a token cache too small to
+// hold them), BenchmarkVerifyRepeated (one token again: a hit in
+// tokengate's cache), BenchmarkVerifyParallel (b.RunParallel),
+// BenchmarkHTTP* (the middleware, in process and over loopback),
+// BenchmarkLoad (64 clients in a closed loop over loopback, requests/s and
+// p99), BenchmarkGRPC, BenchmarkIntrospection, and BenchmarkRSAModulus
+// (what a prepared RSA public key would save).
 //
 // The tests of this package check that every verifier compared accepts
 // the fixture's tokens and refuses a token for another audience, another
@@ -25,8 +36,8 @@
 // ratios to the floor or unprotected baseline, and the targets met or not.
 // Raw output stays in out/, which is not committed.
 //
-//	./run.sh                          # COUNT=10 BENCHTIME=1s by default
-//	COUNT=12 BENCHTIME=2s ./run.sh    # on a quiet machine
+//	./run.sh                          # COUNT=8 BENCHTIME=700ms by default
+//	COUNT=12 BENCHTIME=1s ./run.sh    # on a quiet machine
 //	INTERLEAVE=0 ./run.sh             # plain go test -count instead of rounds
 //
 // One benchmark by hand:

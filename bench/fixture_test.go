@@ -41,6 +41,11 @@ type fixture struct {
 	now     time.Time // the instant every verifier's clock is fixed at
 	keys    map[string]*signingKey
 	tokens  map[string]string // algorithm => valid access token
+
+	poolOnce sync.Once
+	pools    map[string][]string // algorithm => freshPool distinct valid tokens; see pool
+	manyOnce sync.Once
+	many     []string // manyTokens distinct RS256 tokens; see manyRS256
 }
 
 // signingKey is one of the fixture's keys.
@@ -107,6 +112,42 @@ func newFixture() *fixture {
 		f.tokens[alg] = f.sign(alg, f.claims(nil))
 	}
 	return f
+}
+
+// freshPool is the number of distinct tokens per algorithm that the
+// benchmarks of fresh tokens cycle through: four times the token cache
+// their verifier gets (freshCache), so that every Verify misses, checks
+// the token in full and inserts it, evicting another.
+const (
+	freshPool  = 256
+	freshCache = 64
+)
+
+// pool returns freshPool distinct valid tokens of alg (they differ in
+// "jti"), made on first use.
+func (f *fixture) pool(alg string) []string {
+	f.poolOnce.Do(func() {
+		f.pools = map[string][]string{}
+		for _, a := range algs {
+			for i := range freshPool {
+				f.pools[a] = append(f.pools[a], f.sign(a, f.claims(map[string]any{"jti": fmt.Sprintf("fresh-%04d", i)})))
+			}
+		}
+	})
+	return f.pools[alg]
+}
+
+// manyTokens is the size of the load benchmark's many-client mix.
+const manyTokens = 1000
+
+// manyRS256 returns manyTokens distinct RS256 tokens, made on first use.
+func (f *fixture) manyRS256() []string {
+	f.manyOnce.Do(func() {
+		for i := range manyTokens {
+			f.many = append(f.many, f.sign("RS256", f.claims(map[string]any{"sub": fmt.Sprintf("user-%04d", i)})))
+		}
+	})
+	return f.many
 }
 
 func must(err error) {

@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/tokengate/tokengate => ../
 
 require (
+	filippo.io/bigmod v0.1.0
 	github.com/MicahParks/keyfunc/v3 v3.9.1
 	github.com/auth0/go-jwt-middleware/v2 v2.3.1
 	github.com/coreos/go-oidc/v3 v3.21.0

@@ -46,16 +46,22 @@ var impls = []impl{
 
 var errNoScope = errors.New("bench: accepted token has no scope")
 
-// newTokengateJWT is the verifier.JWT of every tokengate benchmark.
-func newTokengateJWT(tb testing.TB, f *fixture) *verifier.JWT {
+// newTokengateJWT is the verifier.JWT of every tokengate benchmark, with
+// its defaults (a token cache of 10,000 entries) or a cache of cacheSize
+// entries (negative: none).
+func newTokengateJWT(tb testing.TB, f *fixture, cacheSize ...int) *verifier.JWT {
 	tb.Helper()
-	v, err := verifier.New(tb.Context(), verifier.Config{
+	cfg := verifier.Config{
 		Issuer:     f.issuer,
 		Audience:   audience,
 		JWKSURL:    f.jwksURL,
 		Algorithms: algs,
 		Now:        f.clock,
-	})
+	}
+	if len(cacheSize) > 0 {
+		cfg.TokenCacheSize = cacheSize[0]
+	}
+	v, err := verifier.New(tb.Context(), cfg)
 	if err != nil {
 		tb.Fatalf("verifier.New: %v", err)
 	}
@@ -63,8 +69,14 @@ func newTokengateJWT(tb testing.TB, f *fixture) *verifier.JWT {
 	return v
 }
 
+// newTokengate is tokengate as BenchmarkVerify measures it: with a token
+// cache of freshCache entries, which the benchmark's freshPool tokens
+// overflow, so that every Verify is a full check followed by an insert.
 func newTokengate(tb testing.TB, f *fixture, _ string) verifyFunc {
-	v := newTokengateJWT(tb, f)
+	return tokengateFunc(newTokengateJWT(tb, f, freshCache))
+}
+
+func tokengateFunc(v *verifier.JWT) verifyFunc {
 	return func(ctx context.Context, token string) error {
 		c, err := v.Verify(ctx, token)
 		if err != nil {

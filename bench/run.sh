@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the bench module's tests and benchmarks and writes ../BENCHMARKS.md.
 #
-#   ./run.sh                         # COUNT=10 BENCHTIME=1s: about 8 minutes on 2 cores
-#   COUNT=10 BENCHTIME=2s ./run.sh   # on a quiet machine: about 15 minutes
+#   ./run.sh                         # COUNT=8 BENCHTIME=700ms: about 9 minutes on 2 cores
+#   COUNT=12 BENCHTIME=1s ./run.sh   # on a quiet machine: about 16 minutes
 #   INTERLEAVE=0 ./run.sh            # plain go test -count COUNT instead of rounds
 #   BENCH='BenchmarkVerify/RS256' COUNT=1 BENCHTIME=100x ./run.sh   # a quick look,
 #                                    # reported to out/BENCHMARKS.md, not ../BENCHMARKS.md
-#   PROFILE=1 ./run.sh               # also a CPU profile of tokengate's RS256 Verify
+#   PROFILE=1 ./run.sh               # also CPU and allocation profiles of tokengate's
+#                                    # fresh RS256 Verify (out/verify-rs256.*)
 #   REPORT_ONLY=1 ./run.sh           # only render the report again from out/raw.txt
 #
 # Raw output, benchstat's summary and profiles go to out/ (not committed).
@@ -14,8 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-COUNT=${COUNT:-10}
-BENCHTIME=${BENCHTIME:-1s}
+COUNT=${COUNT:-8}
+BENCHTIME=${BENCHTIME:-700ms}
 BENCH=${BENCH:-.}
 PROFILE=${PROFILE:-0}
 REPORT_ONLY=${REPORT_ONLY:-0}
@@ -94,9 +95,10 @@ go run ./cmd/report \
 echo "== wrote $REPORT (benchmarks took $WALL)"
 
 if [ "$PROFILE" = 1 ]; then
-  echo "== CPU profile of BenchmarkVerify/RS256/tokengate"
+  echo "== CPU and allocation profiles of BenchmarkVerify/RS256/tokengate (fresh tokens)"
   go test -c -o "$OUT/bench.test" .
   "$OUT/bench.test" -test.run '^$' -test.bench '^BenchmarkVerify$/^RS256$/^tokengate$' -test.benchtime 3s \
     -test.benchmem -test.cpuprofile "$OUT/verify-rs256.prof" -test.memprofile "$OUT/verify-rs256.mem"
-  go tool pprof -top -nodecount 40 "$OUT/bench.test" "$OUT/verify-rs256.prof" | tee "$OUT/verify-rs256.top.txt"
+  go tool pprof -top -cum -nodecount 40 "$OUT/bench.test" "$OUT/verify-rs256.prof" | tee "$OUT/verify-rs256.top.txt"
+  go tool pprof -sample_index=alloc_objects -top -nodecount 20 "$OUT/bench.test" "$OUT/verify-rs256.mem" | tee "$OUT/verify-rs256.alloc.txt"
 fi

@@ -8,33 +8,78 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"math/big"
+	"runtime"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
-// BenchmarkVerify measures, per algorithm, the floor (the bare signature
-// check of the token's signing input) and then every verifier compared on
-// the same token: BenchmarkVerify/RS256/floor, .../tokengate, ...
+// BenchmarkVerify measures fresh tokens: per algorithm, the floor (the
+// bare signature check of the token's signing input) and then every
+// verifier compared, each cycling through the same freshPool distinct
+// tokens, so that none of them is one a cache has seen (tokengate's cache
+// is set to freshCache entries: every Verify misses, checks in full and
+// inserts). BenchmarkVerify/RS256/floor, .../tokengate, ...
 func BenchmarkVerify(b *testing.B) {
 	f := getFixture(b)
 	for _, alg := range algs {
-		tok := f.tokens[alg]
+		pool := f.pool(alg)
 		b.Run(alg+"/floor", func(b *testing.B) {
-			check := floor(b, f, alg, tok)
+			checks := floors(b, f, alg, pool)
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				if !check() {
+				if !checks[i%len(checks)]() {
 					b.Fatal("signature does not verify")
 				}
+				i++
 			}
 		})
 		for _, im := range impls {
 			b.Run(alg+"/"+im.name, func(b *testing.B) {
 				verify := im.new(b, f, alg)
 				ctx := b.Context()
-				if err := verify(ctx, tok); err != nil { // also warms the key cache
+				if err := verify(ctx, f.tokens[alg]); err != nil { // also warms the key cache
 					b.Fatalf("%s: %v", im.name, err)
 				}
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if err := verify(ctx, pool[i%len(pool)]); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkVerifyRepeated is tokengate's Verify of one token again and
+// again, as a client that reuses its access token makes it: a hit in the
+// token cache (default size). Its ratio to the floor and to the best peer
+// is taken against BenchmarkVerify's rows of the same run: no peer caches
+// verified tokens, so a repeated token costs them what a fresh one does.
+//
+// tokengate-heap64 is the same with 64 MiB of live heap held meanwhile, as
+// a server has: the one allocation of a hit is then collected by a GC
+// cycle every 64 MiB allocated rather than every 4 MiB, the minimum heap
+// of a benchmark process, where GC cycles come hundreds of times a second
+// and are what limits parallel hits (see BenchmarkVerifyParallel).
+func BenchmarkVerifyRepeated(b *testing.B) {
+	f := getFixture(b)
+	for _, alg := range algs {
+		tok := f.tokens[alg]
+		for _, name := range []string{"tokengate", "tokengate-heap64"} {
+			b.Run(alg+"/"+name, func(b *testing.B) {
+				verify := tokengateFunc(newTokengateJWT(b, f))
+				ctx := b.Context()
+				if err := verify(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+				defer holdHeap(name)()
 				b.ReportAllocs()
 				for b.Loop() {
 					if err := verify(ctx, tok); err != nil {
@@ -46,39 +91,73 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
+// holdHeap keeps 64 MiB live until the returned function is called, for
+// the benchmarks named *-heap64; for the others it does nothing.
+func holdHeap(name string) (release func()) {
+	if !strings.HasSuffix(name, "-heap64") {
+		return func() {}
+	}
+	heap := make([]byte, 64<<20)
+	runtime.GC()
+	return func() { runtime.KeepAlive(heap) }
+}
+
 // BenchmarkVerifyParallel is the floor and tokengate's Verify from
 // GOMAXPROCS goroutines at once: it shows contention in the verifier's
-// shared state (key cache, parser), which the floor has none of.
+// shared state (token cache, key cache), which the floor has none of.
+// tokengate is a repeated token (cache hits; its scaling is
+// BenchmarkVerifyRepeated over this), tokengate-heap64 the same with 64 MiB
+// of live heap held (see BenchmarkVerifyRepeated), tokengate-fresh cycles
+// through the fresh pool as BenchmarkVerify does.
 func BenchmarkVerifyParallel(b *testing.B) {
 	f := getFixture(b)
 	for _, alg := range algs {
-		tok := f.tokens[alg]
+		tok, pool := f.tokens[alg], f.pool(alg)
 		b.Run(alg+"/floor", func(b *testing.B) {
-			check := floor(b, f, alg, tok)
+			checks := floors(b, f, alg, pool)
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if !check() {
+				for i := 0; pb.Next(); i++ {
+					if !checks[i%len(checks)]() {
 						b.Error("signature does not verify")
 						return
 					}
 				}
 			})
 		})
-		b.Run(alg+"/tokengate", func(b *testing.B) {
-			v := newTokengateJWT(b, f)
-			ctx := b.Context()
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if _, err := v.Verify(ctx, tok); err != nil {
-						b.Error(err)
-						return
-					}
+		for _, name := range []string{"tokengate", "tokengate-heap64", "tokengate-fresh"} {
+			b.Run(alg+"/"+name, func(b *testing.B) {
+				v, tokens := newTokengateJWT(b, f), []string{tok}
+				if name == "tokengate-fresh" {
+					v, tokens = newTokengateJWT(b, f, freshCache), pool
 				}
+				verify, ctx := tokengateFunc(v), b.Context()
+				if err := verify(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+				defer holdHeap(name)()
+				var next atomic.Int64 // each goroutine starts elsewhere in the pool
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for i := int(next.Add(97)); pb.Next(); i++ {
+						if err := verify(ctx, tokens[i%len(tokens)]); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
 			})
-		})
+		}
 	}
+}
+
+// floors returns the floor of each token of pool.
+func floors(tb testing.TB, f *fixture, alg string, pool []string) []func() bool {
+	checks := make([]func() bool, len(pool))
+	for i, tok := range pool {
+		checks[i] = floor(tb, f, alg, tok)
+	}
+	return checks
 }
 
 // floor returns the least work any verifier of tok must do: hash the
@@ -111,4 +190,48 @@ func floor(tb testing.TB, f *fixture, alg, tok string) func() bool {
 	}
 	tb.Fatalf("no floor for %s", alg)
 	return nil
+}
+
+// BenchmarkVerifyPaired alternates, operation by operation, the floor and
+// tokengate's Verify of a fresh token (as in BenchmarkVerify), timing each
+// with the clock, in alternating order, so that load from elsewhere on the
+// machine falls on both alike. ns/op is that of the pair; x-floor is the
+// median of tokengate's times over the median of the floor's, medians so
+// that a descheduling in one half does not weigh.
+func BenchmarkVerifyPaired(b *testing.B) {
+	f := getFixture(b)
+	for _, alg := range algs {
+		pool := f.pool(alg)
+		b.Run(alg+"/tokengate", func(b *testing.B) {
+			checks, verify, ctx := floors(b, f, alg, pool), newTokengate(b, f, alg), b.Context()
+			var floorTimes, tgTimes []time.Duration
+			timed := func(fn func() bool) time.Duration {
+				start := time.Now()
+				if !fn() {
+					b.Fatal("refused")
+				}
+				return time.Since(start)
+			}
+			i := 0
+			for b.Loop() {
+				k := i % len(pool)
+				fl := func() bool { return checks[k]() }
+				tg := func() bool { return verify(ctx, pool[k]) == nil }
+				if i%2 == 0 {
+					floorTimes = append(floorTimes, timed(fl))
+					tgTimes = append(tgTimes, timed(tg))
+				} else {
+					tgTimes = append(tgTimes, timed(tg))
+					floorTimes = append(floorTimes, timed(fl))
+				}
+				i++
+			}
+			b.ReportMetric(float64(medianDuration(tgTimes))/float64(medianDuration(floorTimes)), "x-floor")
+		})
+	}
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }

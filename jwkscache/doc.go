@@ -39,6 +39,11 @@
 // without kid never reaches a named key. The cache never tries keys one
 // after another.
 //
+// [Cache.Generation] numbers the key sets installed, and [Cache.Holds]
+// says, without fetching, whether the set held now still serves a given
+// key for a kid and alg: a verifier that caches verified tokens uses them
+// to drop the tokens of a key that left the set.
+//
 // # Which keys are used
 //
 // Each key of the document is checked on its own, and a key that fails is

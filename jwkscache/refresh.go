@@ -47,11 +47,12 @@ func (c *Cache) record(f *flight, set *keySet, ttl time.Duration, err error) {
 	now := c.cfg.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// f ends last, once its outcome is in place: a waiter woken by done
+	// reads c.keys without the lock, and must find the set this fetch
+	// installed, not the one before it.
+	defer close(f.done)
 	c.flight = nil
 	f.err = err
-	// Waiters read the outcome without c.mu (c.keys, c.due) as soon as
-	// f.done is closed, so it is closed only once the outcome is in place.
-	defer close(f.done)
 	if err != nil {
 		c.lastErr = err
 		c.failures++

@@ -186,12 +186,15 @@ func TestScriptedSequence(t *testing.T) {
 		{"tokengate.introspection.calls", []attribute.KeyValue{result("active")}, 1},
 		{"tokengate.introspection.calls", []attribute.KeyValue{result("refused")}, 2},
 		{"tokengate.introspection.calls", []attribute.KeyValue{result("error")}, 1},
-		{"tokengate.cache.lookups", []attribute.KeyValue{attribute.String("tokengate.cache", "keyset"), result("hit")}, 4},
+		// The second good token is a verified-token hit: no key lookup.
+		{"tokengate.cache.lookups", []attribute.KeyValue{attribute.String("tokengate.cache", "verified"), result("hit")}, 1},
+		{"tokengate.cache.lookups", []attribute.KeyValue{attribute.String("tokengate.cache", "verified"), result("miss")}, 3},
+		{"tokengate.cache.lookups", []attribute.KeyValue{attribute.String("tokengate.cache", "keyset"), result("hit")}, 3},
 		{"tokengate.cache.lookups", []attribute.KeyValue{attribute.String("tokengate.cache", "keyset"), result("miss")}, 0},
 		{"tokengate.cache.lookups", []attribute.KeyValue{attribute.String("tokengate.cache", "introspection"), result("hit")}, 1},
 		{"tokengate.cache.lookups", []attribute.KeyValue{attribute.String("tokengate.cache", "introspection"), result("miss")}, 3},
 	}
-	totals := map[string]int64{"tokengate.decisions": 9, "tokengate.keyset.fetches": 1, "tokengate.discovery.fetches": 2, "tokengate.introspection.calls": 4, "tokengate.cache.lookups": 8}
+	totals := map[string]int64{"tokengate.decisions": 9, "tokengate.keyset.fetches": 1, "tokengate.discovery.fetches": 2, "tokengate.introspection.calls": 4, "tokengate.cache.lookups": 11}
 	for _, c := range counters {
 		if got, _ := sum(rm, c.name, c.attrs...); got != c.want {
 			t.Errorf("%s%v = %d, want %d", c.name, c.attrs, got, c.want)

@@ -50,6 +50,61 @@
 // package profiles sets them for the common providers, naming every
 // relaxation.
 //
+// # Verified tokens are cached
+//
+// A client reuses its access token for minutes, so most requests carry a
+// token already verified. A [JWT] remembers each token that passed every
+// check, keyed by the exact token string (never a hash of it: two tokens
+// never share an entry, whatever bytes they differ in), and a Verify of it
+// again costs a lookup, the clock checks of "exp", "nbf" and "iat" with the
+// leeway, and a check that its key is still in the key set: a few hundred
+// nanoseconds and one allocation instead of a signature check. When any of
+// that fails the entry is dropped and the token is checked from scratch,
+// which refuses it with the reason (expired, key not found, 503 for a key
+// set past its staleness limit).
+//
+//   - Bounds: Config.TokenCacheSize entries (10,000) and
+//     Config.TokenCacheBytes bytes (32 MiB). An entry counts an upper bound
+//     of the memory it keeps alive: the token's length, three times its
+//     payload's (the payload as Raw, the string the claims point into, and
+//     room for claims whose escapes had to be decoded), 16 bytes per "aud"
+//     and scope value, and 512 bytes for the entry itself; at most about
+//     3.25 times the token plus 512 bytes. The table of slots is fixed: 8
+//     bytes per slot, 1 to 2 slots per entry of TokenCacheSize, allocated
+//     on the first insert. A full cache evicts: the hand of a CLOCK sweep
+//     passes over entries hit since it last passed them (a second chance)
+//     and removes the first that was not, so a flood of tokens presented
+//     once pushes out its own kind first. A token lands in one of 2^k sets
+//     of 8 slots, chosen by a seeded hash of its last 32 bytes; a full set
+//     evicts its oldest entry not hit lately, so the cache may hold fewer
+//     than TokenCacheSize entries.
+//   - Lookups take no lock and write nothing shared (but an entry's first
+//     hit mark), so cores verify cached tokens in parallel; inserts and
+//     evictions take one mutex, after a signature check.
+//   - Purges: when the key that verified an entry leaves the key set. A
+//     *jwkscache.Cache (the default, or one passed as Config.Keys) numbers
+//     its key sets ([jwkscache.Cache.Generation]); a hit that sees a new
+//     number asks it whether the set still holds the same key under the
+//     same kid ([jwkscache.Cache.Holds], a map lookup, never a fetch), and
+//     the default cache's refresh also sweeps every entry at once. A
+//     *jwkscache.Set never changes; a [KeyfuncSource] cannot tell, so its
+//     tokens stay cached until they expire or are evicted: call
+//     [JWT.ForgetAll] when its keys change. [JWT.Close] empties the cache
+//     and stops caching; [JWT.Forget] and [JWT.ForgetAll] drop entries on
+//     demand. Forgetting does not refuse a token, which stays valid until
+//     its "exp": keep revoked tokens out with a deny list in the route's
+//     check (middleware.Guard.Check runs on every request, cached or not).
+//   - Per verifier: verifiers of two audiences never share entries.
+//   - Sender-constrained tokens: a cached token's "cnf" is checked against
+//     every request's DPoP proof or client certificate, as on a miss.
+//   - Claims: a hit returns the caller's own copy of the struct; Audience,
+//     Scopes and Raw share their arrays with the cache and are read-only
+//     (see [Claims]). They are cut to their length, so that an append
+//     copies rather than writes into the cache; nothing in tokengate
+//     writes to them.
+//
+// Config.TokenCacheSize -1 turns the cache off.
+//
 // # What is refused
 //
 // Verify follows RFC 8725 (JWT Best Current Practices) and RFC 9068 (JWT

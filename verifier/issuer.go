@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -22,11 +23,12 @@ import (
 // then is ErrUnavailable (503), so that a service starts without its
 // issuer instead of crash-looping.
 type issuerKeys struct {
-	cfg    *Config
-	sink   oplog.Sink
-	held   atomic.Pointer[keySet] // nil until the cache is made
-	later  *retry.Value[*keySet]  // nil unless discovery failed at New
-	policy jwkscache.Policy       // KeyPolicy with its defaults
+	cfg     *Config
+	changed func() // called after each fetch that installed a key set; may be nil
+	sink    oplog.Sink
+	held    atomic.Pointer[keySet] // nil until the cache is made
+	later   *retry.Value[*keySet]  // nil unless discovery failed at New
+	policy  jwkscache.Policy       // KeyPolicy with its defaults
 }
 
 // keySet is the cache of the key set at url.
@@ -38,12 +40,12 @@ type keySet struct {
 // newIssuerKeys finds the key set and starts its cache, within ctx. A
 // configuration error is returned at once; a discovery that fails for any
 // other reason leaves the source pending.
-func newIssuerKeys(ctx context.Context, c *Config) (*issuerKeys, error) {
+func newIssuerKeys(ctx context.Context, c *Config, changed func()) (*issuerKeys, error) {
 	policy, err := c.KeyPolicy.WithDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("verifier: Config.KeyPolicy: %w", err)
 	}
-	k := &issuerKeys{cfg: c, policy: policy, sink: oplog.Sink{Log: oplog.New(c.Logger, c.Now), Obs: c.Observer}}
+	k := &issuerKeys{cfg: c, changed: changed, policy: policy, sink: oplog.Sink{Log: oplog.New(c.Logger, c.Now), Obs: c.Observer}}
 	if c.JWKSURL != "" {
 		if err := netpolicy.CheckURL("Config.JWKSURL", c.JWKSURL, c.AllowInsecureHTTP); err != nil {
 			return nil, fmt.Errorf("verifier: %w", err)
@@ -119,6 +121,9 @@ func (k *issuerKeys) start(ctx context.Context, jwksURL string) error {
 				begun = held.cache.Status().LastAttempt
 			}
 			k.report(tokengate.OpKeyFetch, jwksURL, begun, err)
+			if err == nil && k.changed != nil {
+				k.changed()
+			}
 		},
 	})
 	if err != nil {
@@ -190,4 +195,23 @@ func (k *issuerKeys) close() error {
 		return held.cache.Close()
 	}
 	return nil
+}
+
+// Generation is the generation of the key set held (jwkscache.Cache), 0
+// while discovery is pending: with Holds, what lets the verified-token
+// cache drop a token whose key left the set.
+func (k *issuerKeys) Generation() uint64 {
+	if held := k.held.Load(); held != nil {
+		return held.cache.Generation()
+	}
+	return 0
+}
+
+// Holds reports whether the key set held serves pub under kid for alg;
+// never while discovery is pending.
+func (k *issuerKeys) Holds(kid, alg string, pub crypto.PublicKey) (uint64, time.Time, bool) {
+	if held := k.held.Load(); held != nil {
+		return held.cache.Holds(kid, alg, pub)
+	}
+	return 0, time.Time{}, false
 }

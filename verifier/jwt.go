@@ -124,6 +124,20 @@ type Config struct {
 	// metrics and traces (package otelgate). Default: none.
 	Observer tokengate.Observer
 
+	// TokenCacheSize bounds the cache of verified tokens, in entries: a
+	// token that passed every check is remembered, keyed by its exact
+	// string, and the next Verify of it only re-checks "exp", "nbf" and
+	// "iat" against the clock and that its key is still in the key set.
+	// Default (zero) 10,000; negative turns the cache off. See the package
+	// documentation for the bounds and what an entry costs.
+	TokenCacheSize int
+
+	// TokenCacheBytes bounds the same cache in bytes, as each entry's
+	// upper bound of the memory it keeps alive counts them (at most 3.25
+	// times the token's length plus 512 bytes and 16 per "aud" and scope
+	// value). Default (zero) 32 MiB; negative is an error.
+	TokenCacheBytes int64
+
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -144,6 +158,11 @@ type JWT struct {
 	headers headerCache
 	keys    KeySource   // hmacSource in front when Config.HMACSecret is set
 	owned   *issuerKeys // the default source New made, which Close stops; nil for Config.Keys
+	tokens  *tokenCache // verified tokens; nil when Config.TokenCacheSize is negative
+
+	// versions is the asymmetric key source when it can say that a key
+	// left its set (the default source, a *jwkscache.Cache); nil otherwise.
+	versions keyVersions
 }
 
 var _ TokenVerifier = (*JWT)(nil)
@@ -167,17 +186,21 @@ func New(ctx context.Context, cfg Config) (*JWT, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	v := &JWT{cfg: cfg, allowed: make(map[string]jwt.SigningMethod), keys: cfg.Keys}
+	v := &JWT{cfg: cfg, allowed: make(map[string]jwt.SigningMethod), keys: cfg.Keys,
+		tokens: newTokenCache(cfg.TokenCacheSize, cfg.TokenCacheBytes)}
 	for _, alg := range cfg.Algorithms {
 		v.allowed[alg] = methods[alg]
 	}
 	if v.keys == nil && !cfg.onlyHMAC() {
-		keys, err := newIssuerKeys(ctx, &v.cfg)
+		sw := &sweeper{tokens: v.tokens}
+		keys, err := newIssuerKeys(ctx, &v.cfg, sw.fetched)
 		if err != nil {
 			return nil, err
 		}
 		v.keys, v.owned = keys, keys
+		sw.src.Store(keys)
 	}
+	v.versions, _ = v.keys.(keyVersions)
 	if len(cfg.HMACSecret) > 0 {
 		v.keys = hmacSource{secret: cfg.HMACSecret, next: v.keys}
 	}
@@ -223,6 +246,15 @@ func (c *Config) setDefaults() error {
 	if c.MaxTokenBytes == 0 {
 		c.MaxTokenBytes = defaultMaxTokenBytes
 	}
+	if c.TokenCacheSize == 0 {
+		c.TokenCacheSize = defaultTokenCacheSize
+	}
+	switch {
+	case c.TokenCacheBytes < 0:
+		return errors.New("verifier: Config.TokenCacheBytes must not be negative")
+	case c.TokenCacheBytes == 0:
+		c.TokenCacheBytes = defaultTokenCacheBytes
+	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{}
 	}
@@ -242,9 +274,14 @@ func (c *Config) onlyHMAC() bool {
 }
 
 // Close stops the background refresh of the key cache New made (and
-// discovery, if it was still being retried), and waits for it. Verify keeps working with the keys held. A Config.Keys source is
-// the caller's to close.
+// discovery, if it was still being retried), waits for it, and empties the
+// cache of verified tokens. Verify keeps working with the keys held,
+// checking every token from scratch. A Config.Keys source is the caller's
+// to close.
 func (v *JWT) Close() error {
+	if v.tokens != nil {
+		v.tokens.purge(true)
+	}
 	if v.owned == nil {
 		return nil
 	}
@@ -269,9 +306,25 @@ func (v *JWT) Close() error {
 //     which the middleware passes along (RFC 9449 §6.1, RFC 8705 §3); a
 //     token with "cnf" called without them is refused with
 //     ErrSenderConstrained (RFC 9449 §7.2).
+//
+// A token that passed them all is cached: verified again, it is accepted
+// after the clock checks of step 4, a check that its key is still in the
+// key set, and the check of step 5 against this request's proof, and
+// refused by the full checks otherwise. Config.Check runs once, before a
+// token is cached. The claims returned are the caller's copy; their
+// Audience, Scopes and Raw are shared with the cache and are read-only
+// (see Claims).
 func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.cfg.MaxTokenBytes {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "token of %d bytes is longer than MaxTokenBytes %d", len(token), v.cfg.MaxTokenBytes)
+	}
+	if c, cnf := v.cached(token); c != nil {
+		// The binding belongs to the request, not to the token: checked
+		// on every one, cached token or not (RFC 9449 §7.2).
+		if err := checkBinding(ctx, cnf); err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	headSeg, payloadSeg, sigSeg, ok := split(token)
 	if !ok {
@@ -285,7 +338,8 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 			return nil, err
 		}
 	}
-	if err := v.checkSignature(ctx, h, token[:len(headSeg)+1+len(payloadSeg)], sigSeg); err != nil {
+	key, err := v.checkSignature(ctx, h, token[:len(headSeg)+1+len(payloadSeg)], sigSeg)
+	if err != nil {
 		return nil, err
 	}
 	if !cached {
@@ -311,7 +365,12 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, err // RFC 9449 §6.1, §7.2; RFC 8705 §3
 	}
 	c := Claims(s.Registered)
-	return v.finish(&c)
+	out, err := v.finish(&c)
+	if err != nil {
+		return nil, err
+	}
+	v.remember(token, h, key, out, s.Confirmation)
+	return out, nil
 }
 
 // canonicalB64 decodes segments strictly. A decoder that ignored the spare
@@ -333,19 +392,21 @@ func decodeSegment(seg string) ([]byte, bool) {
 
 // checkSignature verifies the signature over signingInput with the key
 // the header names. "jku", "x5u", "jwk" and "x5c" are never consulted.
-func (v *JWT) checkSignature(ctx context.Context, h *header, signingInput, sigSeg string) error {
-	sig, ok := decodeSegment(sigSeg)
-	if !ok || len(sig) == 0 {
-		return errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "signature missing or not canonical base64url (RFC 7515 §2)")
+// It returns the key that verified it.
+func (v *JWT) checkSignature(ctx context.Context, h *header, signingInput, sigSeg string) (any, error) {
+	var buf [maxSignatureBytes]byte
+	sig, ok := decodeSignature(&buf, sigSeg)
+	if !ok {
+		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "signature missing or not canonical base64url (RFC 7515 §2)")
 	}
 	key, err := v.key(ctx, h)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := h.method.Verify(signingInput, sig, key); err != nil {
-		return errorf(ErrBadSignature, errors.Join(jwt.ErrTokenSignatureInvalid, err), "%s signature does not verify with the key of kid %s", h.alg, quote(h.kid))
+	if err := verifySignature(h, signingInput, sig, key); err != nil {
+		return nil, errorf(ErrBadSignature, errors.Join(jwt.ErrTokenSignatureInvalid, err), "%s signature does not verify with the key of kid %s", h.alg, quote(h.kid))
 	}
-	return nil
+	return key, nil
 }
 
 // key returns the verification key for a token with header h.

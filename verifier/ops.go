@@ -41,14 +41,19 @@ func (v *JWT) Issuer() string { return v.cfg.Issuer }
 // once the key cache is made; a Config.Keys source reports its own, if it
 // can.
 func (v *JWT) CacheStats() []tokengate.CacheStat {
+	var out []tokengate.CacheStat
+	if v.tokens != nil {
+		hits, misses := v.tokens.counts()
+		out = append(out, tokengate.CacheStat{Cache: "verified", Hits: hits, Misses: misses})
+	}
 	if v.owned != nil {
 		if st, ok := v.owned.stats(); ok {
-			return []tokengate.CacheStat{{Cache: "keyset", Hits: st.Hits, Misses: st.Misses}}
+			out = append(out, tokengate.CacheStat{Cache: "keyset", Hits: st.Hits, Misses: st.Misses})
 		}
-		return nil
+		return out
 	}
 	if r, ok := v.cfg.Keys.(tokengate.CacheReporter); ok {
-		return r.CacheStats()
+		out = append(out, r.CacheStats()...)
 	}
-	return nil
+	return out
 }

@@ -1,7 +1,7 @@
 // Command report turns the raw output of the bench module's benchmarks
 // into BENCHMARKS.md: medians per benchmark, every figure as a ratio to the
-// floor or unprotected baseline of the same run, and the targets of issue
-// #8 marked met or not. bench/run.sh runs it:
+// floor or unprotected baseline of the same run, and the targets of issues
+// #8 and #14 marked met or not. bench/run.sh runs it:
 //
 //	go run ./cmd/report -raw out/raw.txt -benchstat out/benchstat.txt -out ../BENCHMARKS.md \
 //		-go "$(go version)" -cpu "$cpu" -nproc "$(nproc)" -date "$date" -cmd "$cmd" -wall 9m12s

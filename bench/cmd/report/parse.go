@@ -12,6 +12,7 @@ import (
 // samples are the measurements of one benchmark, one value per run.
 type samples struct {
 	ns, bytes, allocs []float64
+	extra             map[string][]float64 // metrics of b.ReportMetric, by unit
 }
 
 // rawRun is the parsed output of go test -bench: the header lines and the
@@ -72,6 +73,11 @@ func (s *samples) add(pairs []string) error {
 			s.bytes = append(s.bytes, v)
 		case "allocs/op":
 			s.allocs = append(s.allocs, v)
+		default:
+			if s.extra == nil {
+				s.extra = map[string][]float64{}
+			}
+			s.extra[pairs[i+1]] = append(s.extra[pairs[i+1]], v)
 		}
 	}
 	if !seenNs {

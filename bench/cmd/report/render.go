@@ -58,30 +58,34 @@ func renderGroup(b *strings.Builder, g group) {
 	}
 	b.WriteString("| alg | implementation | runs | ns/op | ± | B/op | allocs/op |")
 	sep := "|---|---|--:|--:|--:|--:|--:|"
-	if g.spec.baseline != "" {
-		fmt.Fprintf(b, " × %s |", g.spec.baseline)
-		sep += "--:|"
+	cols := []struct {
+		on     bool
+		header string
+		value  func(r row) string
+	}{
+		{g.spec.baseline != "" && !g.spec.load, "× " + g.spec.baseline, func(r row) string { return orDash(r.ratio > 0, ratioString(r.ratio)+"×") }},
+		{g.spec.delta, "Δ µs", func(r row) string { return orDash(r.ratio > 0, signedUs(r.delta)) }},
+		{g.spec.versus != "", "× " + g.spec.versus, func(r row) string { return orDash(r.versus > 0, ratioString(r.versus)+"×") }},
+		{g.spec.bestPeer, "× best peer", func(r row) string { return orDash(r.peer > 0, ratioString(r.peer)+"×") }},
+		{g.spec.load, "req/s", func(r row) string { return orDash(r.ns > 0, thousands(int64(1e9/r.ns))) }},
+		{g.spec.load, "req/s × " + g.spec.baseline, func(r row) string { return orDash(r.ratio > 0, ratioString(1/r.ratio)+"×") }},
+		{g.spec.load, "p99 µs", func(r row) string { return count(r.p99) }},
+		{g.spec.bench == "BenchmarkVerifyPaired", "x-floor", func(r row) string { return orDash(r.paired > 0, ratioString(r.paired)+"×") }},
 	}
-	if g.spec.delta {
-		b.WriteString(" Δ µs |")
-		sep += "--:|"
-	}
-	if g.spec.versus != "" {
-		fmt.Fprintf(b, " × %s |", g.spec.versus)
-		sep += "--:|"
+	for _, c := range cols {
+		if c.on {
+			fmt.Fprintf(b, " %s |", c.header)
+			sep += "--:|"
+		}
 	}
 	b.WriteString("\n" + sep + "\n")
 	for _, r := range g.rows {
 		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s |", r.alg, r.impl, r.runs,
 			formatNs(r.ns), percent(r.spread), count(r.bytes), count(r.allocs))
-		if g.spec.baseline != "" {
-			b.WriteString(" " + orDash(r.ratio > 0, ratioString(r.ratio)+"×") + " |")
-		}
-		if g.spec.delta {
-			b.WriteString(" " + orDash(r.ratio > 0, signedUs(r.delta)) + " |")
-		}
-		if g.spec.versus != "" {
-			b.WriteString(" " + orDash(r.versus > 0, ratioString(r.versus)+"×") + " |")
+		for _, c := range cols {
+			if c.on {
+				b.WriteString(" " + c.value(r) + " |")
+			}
 		}
 		b.WriteString("\n")
 	}
@@ -115,7 +119,14 @@ func count(v float64) string {
 	return thousands(int64(math.Round(v)))
 }
 
-func ratioString(r float64) string { return strconv.FormatFloat(r, 'f', 2, 64) }
+// ratioString prints a ratio with two decimals, or as 1/N when it is
+// under 0.1 (a cache hit against a signature check).
+func ratioString(r float64) string {
+	if r > 0 && r < 0.1 {
+		return "1/" + strconv.FormatFloat(1/r, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(r, 'f', 2, 64)
+}
 
 func us(ns float64) string { return strconv.FormatFloat(ns/1000, 'f', 2, 64) }
 

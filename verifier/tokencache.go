@@ -1,0 +1,294 @@
+package verifier
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults and fixed costs of the verified-token cache; see
+// Config.TokenCacheSize and Config.TokenCacheBytes.
+const (
+	defaultTokenCacheSize  = 10_000
+	defaultTokenCacheBytes = 32 << 20
+
+	// cacheWays is the number of slots of one set: a token can sit in any
+	// slot of the one set its hash picks.
+	cacheWays = 8
+
+	// entryOverhead is what an entry costs beyond the bytes of its token
+	// and payload: the entry itself (about 420 bytes, Claims included),
+	// its slot and slack for the allocator's size classes.
+	entryOverhead = 512
+)
+
+// tokenCache remembers the tokens that passed every check of Verify, keyed
+// by the exact token string, so that a token presented again costs a
+// lookup and a clock check instead of a signature check.
+//
+// The table is a fixed array of sets of cacheWays slots. A seeded hash of
+// the token's tail picks the set; within it, only an entry whose token
+// equals the token byte for byte is a hit: the hash chooses where to look
+// and never decides a hit, so two tokens never share an entry. Slots are
+// atomic pointers to entries that never change after they are published
+// (but for the atomics in them), so a lookup takes no lock and, but for an
+// entry's first hit, writes nothing shared. Every change is made under mu.
+//
+// Eviction is CLOCK: an entry that has been hit since the hand last passed
+// it gets a second chance, so a flood of tokens presented once pushes out
+// other such tokens before the ones clients reuse. A full set evicts one of
+// its own entries the same way.
+type tokenCache struct {
+	seed       maphash.Seed
+	maxEntries int
+	maxBytes   int64
+	table      atomic.Pointer[cacheTable] // nil when empty: allocated by the first insert
+
+	mu      sync.Mutex // guards the fields below, and every store to a table's slots
+	n       int        // entries in the table
+	bytes   int64      // sum of the entries' size
+	hand    int        // the next slot the CLOCK sweep looks at
+	closed  bool       // no inserts any more (JWT.Close)
+	seq     uint64     // counts inserts
+	evicted uint64     // entries removed to make room, for tests
+
+	// stats count lookups for metrics, sharded by the token's hash and
+	// padded to cache lines, so that cores counting hits in parallel do
+	// not contend on one counter.
+	lookups [statShards]statShard
+}
+
+const statShards = 16
+
+type statShard struct {
+	hits, misses atomic.Uint64
+	_            [48]byte
+}
+
+// counts returns the lookups that hit and missed so far.
+func (c *tokenCache) counts() (hits, misses uint64) {
+	for i := range c.lookups {
+		hits += c.lookups[i].hits.Load()
+		misses += c.lookups[i].misses.Load()
+	}
+	return hits, misses
+}
+
+type cacheTable struct {
+	mask  uint64 // sets - 1; sets is a power of two
+	slots []atomic.Pointer[cacheEntry]
+}
+
+// cacheEntry is one verified token and what a hit must re-check.
+type cacheEntry struct {
+	token  string
+	hash   uint64
+	claims Claims // handed out as shallow copies; slices clipped to their length
+	cnf    string // the token's "cnf" as sent, checked against every request's proof; "" for a bearer token
+
+	expiresBefore time.Time // exp + leeway: a hit at or after it is refused
+	validFrom     time.Time // latest of nbf and iat, less the leeway; zero if neither
+
+	// The key that verified the token, and the generation of the key set
+	// that served it, for a source that has generations (keyVersions).
+	versioned bool
+	kid, alg  string
+	key       any
+	gen       atomic.Uint64
+	keyUntil  atomic.Int64 // UnixNano after which the source stops serving the set; stored before gen
+
+	size int64  // bytes counted against maxBytes
+	slot int    // index in table.slots; guarded by tokenCache.mu
+	seq  uint64 // insertion order; guarded by tokenCache.mu
+	used atomic.Bool
+}
+
+// newTokenCache returns a cache of at most maxEntries entries and maxBytes
+// bytes, or nil (no cache) when maxEntries is negative.
+func newTokenCache(maxEntries int, maxBytes int64) *tokenCache {
+	if maxEntries < 0 {
+		return nil
+	}
+	return &tokenCache{seed: maphash.MakeSeed(), maxEntries: maxEntries, maxBytes: maxBytes}
+}
+
+// get returns the entry for token, or nil. It takes no lock.
+func (c *tokenCache) get(token string) *cacheEntry {
+	t := c.table.Load()
+	if t == nil {
+		return nil
+	}
+	h := c.hash(token)
+	set := t.slots[(h&t.mask)*cacheWays:][:cacheWays]
+	for i := range set {
+		if e := set[i].Load(); e != nil && e.hash == h && e.token == token {
+			if !e.used.Load() {
+				e.used.Store(true)
+			}
+			return e
+		}
+	}
+	return nil
+}
+
+// hashedTail is how much of a token's end the set is chosen by.
+const hashedTail = 32
+
+// hash picks a token's set from its last hashedTail bytes, which lie in
+// its signature: they differ between any two tokens an issuer signs (the
+// (r, n−s) twin of an ECDSA signature included), and cannot be chosen by
+// anyone else, so hashing the whole token (a kilobyte or more) would only
+// cost time. Tokens with the same tail still never share an entry: they
+// are told apart by the comparison of the whole token.
+func (c *tokenCache) hash(token string) uint64 {
+	return maphash.String(c.seed, token[max(0, len(token)-hashedTail):])
+}
+
+// put inserts e, replacing an entry for the same token, and evicts until
+// the bounds hold. An entry larger than the whole byte bound is not kept.
+func (c *tokenCache) put(e *cacheEntry) {
+	e.hash = c.hash(e.token)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || e.size > c.maxBytes || c.maxEntries == 0 {
+		return
+	}
+	t := c.table.Load()
+	if t == nil {
+		t = newCacheTable(c.maxEntries)
+		c.table.Store(t)
+	}
+	base := int(e.hash&t.mask) * cacheWays
+	free := -1
+	for i := base; i < base+cacheWays; i++ {
+		old := t.slots[i].Load()
+		switch {
+		case old == nil:
+			free = max(free, i)
+		case old.hash == e.hash && old.token == e.token:
+			c.removeLocked(t, old)
+			free = i
+		}
+	}
+	if free < 0 {
+		free = c.victimLocked(t, base)
+		c.removeLocked(t, t.slots[free].Load())
+		c.evicted++
+	}
+	for c.n > 0 && (c.n >= c.maxEntries || c.bytes+e.size > c.maxBytes) {
+		c.evictLocked(t)
+	}
+	c.seq++
+	e.slot, e.seq = free, c.seq
+	c.n++
+	c.bytes += e.size
+	t.slots[free].Store(e)
+}
+
+func newCacheTable(maxEntries int) *cacheTable {
+	sets := 1 << bits.Len(uint((maxEntries+cacheWays-1)/cacheWays-1)) // the power of two ≥ maxEntries/cacheWays
+	return &cacheTable{mask: uint64(sets - 1), slots: make([]atomic.Pointer[cacheEntry], sets*cacheWays)}
+}
+
+// victimLocked picks the slot of a full set to reuse: the oldest entry not
+// hit since it was last looked at here, clearing the marks of those that
+// were (a second chance, as the sweep gives over the whole table); the
+// oldest entry when all were hit.
+func (c *tokenCache) victimLocked(t *cacheTable, base int) int {
+	victim, oldest := -1, base
+	for i := base; i < base+cacheWays; i++ {
+		e := t.slots[i].Load()
+		if e.seq < t.slots[oldest].Load().seq {
+			oldest = i
+		}
+		if e.used.Load() {
+			e.used.Store(false)
+		} else if victim < 0 || e.seq < t.slots[victim].Load().seq {
+			victim = i
+		}
+	}
+	if victim < 0 {
+		return oldest
+	}
+	return victim
+}
+
+// evictLocked advances the CLOCK hand to the next entry not hit since the
+// hand last passed it, clearing the marks it passes, and removes it. It
+// needs at least one entry in t; two turns of the hand always find one.
+func (c *tokenCache) evictLocked(t *cacheTable) {
+	for steps := 0; ; steps++ {
+		i := c.hand
+		c.hand = (c.hand + 1) % len(t.slots)
+		e := t.slots[i].Load()
+		if e == nil {
+			continue
+		}
+		// Hits mark entries without the lock; past two turns, the next
+		// entry goes whatever its mark, so that the sweep always ends.
+		if e.used.Load() && steps < 2*len(t.slots) {
+			e.used.Store(false)
+			continue
+		}
+		c.removeLocked(t, e)
+		c.evicted++
+		return
+	}
+}
+
+func (c *tokenCache) removeLocked(t *cacheTable, e *cacheEntry) {
+	t.slots[e.slot].Store(nil)
+	c.n--
+	c.bytes -= e.size
+}
+
+// remove drops e if it is still in the cache.
+func (c *tokenCache) remove(e *cacheEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := c.table.Load(); t != nil && t.slots[e.slot].Load() == e {
+		c.removeLocked(t, e)
+	}
+}
+
+// forget drops the entry for token, if any.
+func (c *tokenCache) forget(token string) {
+	if e := c.get(token); e != nil {
+		c.remove(e)
+	}
+}
+
+// purge drops every entry and the table itself; with stop, the cache also
+// takes no more entries.
+func (c *tokenCache) purge(stop bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.table.Store(nil)
+	c.n, c.bytes, c.hand = 0, 0, 0
+	c.closed = c.closed || stop
+}
+
+// each calls fn with every entry, under the lock; fn returns false to have
+// the entry removed.
+func (c *tokenCache) each(fn func(e *cacheEntry) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.table.Load()
+	if t == nil {
+		return
+	}
+	for i := range t.slots {
+		if e := t.slots[i].Load(); e != nil && !fn(e) {
+			c.removeLocked(t, e)
+		}
+	}
+}
+
+// stats returns the number of entries and the bytes they count, for tests.
+func (c *tokenCache) stats() (entries int, bytes int64, evicted uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n, c.bytes, c.evicted
+}
