@@ -19,6 +19,12 @@ func checkBinding(ctx context.Context, raw string) error {
 	if err != nil {
 		return errorf(ErrMalformedToken, err, "token \"cnf\" %s", quote(raw))
 	}
+	return checkConfirmation(ctx, c)
+}
+
+// checkConfirmation checks a parsed "cnf" against the request's evidence:
+// what a cached token's hit does, without parsing "cnf" again.
+func checkConfirmation(ctx context.Context, c binding.Confirmation) error {
 	if err := binding.Check(ctx, c); err != nil {
 		return fmt.Errorf("verifier: %w", err) // wraps ErrInvalidToken
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/tokengate/tokengate/internal/binding"
 )
 
 // keyVersions is implemented by a [KeySource] whose keys change over time
@@ -25,20 +27,20 @@ type keyVersions interface {
 // "exp" (or went back before "nbf" or "iat"), with the leeway, or the key
 // that verified it left the key set. Such an entry is dropped, and Verify
 // checks the token from scratch, which refuses it with the reason.
-func (v *JWT) cached(token string) (c *Claims, cnf string) {
+func (v *JWT) cached(token string) (c *Claims, cnf binding.Confirmation) {
 	if v.tokens == nil {
-		return nil, ""
+		return nil, binding.Confirmation{}
 	}
 	e := v.tokens.get(token)
 	if e == nil {
 		v.tokens.lookups[0].misses.Add(1) // a signature check follows: no contention to fear
-		return nil, ""
+		return nil, binding.Confirmation{}
 	}
 	now := v.cfg.Now()
 	if !now.Before(e.expiresBefore) || now.Before(e.validFrom) || !v.keyHeld(e, now) {
 		v.tokens.remove(e)
 		v.tokens.lookups[0].misses.Add(1)
-		return nil, ""
+		return nil, binding.Confirmation{}
 	}
 	v.tokens.lookups[e.hash%statShards].hits.Add(1)
 	claims := e.claims
@@ -70,9 +72,13 @@ func (v *JWT) keyHeld(e *cacheEntry, now time.Time) bool {
 // as sent, which each later request must satisfy again. Claims are stored
 // with their slices clipped, so that an append by a caller copies rather
 // than writes into the cache's arrays.
-func (v *JWT) remember(token string, h *header, key any, r *Claims, cnf string) {
+func (v *JWT) remember(token string, h *header, key any, r *Claims, rawCNF string) {
 	if v.tokens == nil {
 		return
+	}
+	cnf, err := binding.Parse(rawCNF)
+	if err != nil {
+		return // checkBinding refused it already; never cache what it would refuse
 	}
 	r.Audience = r.Audience[:len(r.Audience):len(r.Audience)]
 	r.Scopes = r.Scopes[:len(r.Scopes):len(r.Scopes)]

@@ -321,7 +321,7 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if c, cnf := v.cached(token); c != nil {
 		// The binding belongs to the request, not to the token: checked
 		// on every one, cached token or not (RFC 9449 §7.2).
-		if err := checkBinding(ctx, cnf); err != nil {
+		if err := checkConfirmation(ctx, cnf); err != nil {
 			return nil, err
 		}
 		return c, nil

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tokengate/tokengate/internal/binding"
 )
 
 // Defaults and fixed costs of the verified-token cache; see
@@ -85,8 +87,8 @@ type cacheTable struct {
 type cacheEntry struct {
 	token  string
 	hash   uint64
-	claims Claims // handed out as shallow copies; slices clipped to their length
-	cnf    string // the token's "cnf" as sent, checked against every request's proof; "" for a bearer token
+	claims Claims               // handed out as shallow copies; slices clipped to their length
+	cnf    binding.Confirmation // the token's "cnf", parsed once, checked against every request's proof; zero for a bearer token
 
 	expiresBefore time.Time // exp + leeway: a hit at or after it is refused
 	validFrom     time.Time // latest of nbf and iat, less the leeway; zero if neither
