@@ -111,7 +111,8 @@ var policy = grpcauth.Policy{
 		methodWatch:  {scopes.All("orders:read")},
 		methodCreate: {scopes.All("orders:write")},
 	},
-	// Default nil: any other method is denied, even with a valid token.
+	// Unlisted is zero (grpcauth.DenyUnlisted): any other method is denied,
+	// even with a valid token.
 }
 
 // newServer returns the gRPC server with the orders and health services,
