@@ -11,13 +11,15 @@ import (
 // Claims are the verified claims of an access token, from a JWT payload or
 // an introspection response. Handlers read them with [FromContext].
 //
-// Claims are read-only where they are shared. A verifier that caches
-// tokens (the verifier package's JWT, the introspection package's
-// Introspector) returns each caller its own copy of the struct, so fields
-// may be reassigned freely, but the arrays behind Audience, Scopes and Raw
-// are those of the cache, shared by every request with the same token:
-// treat them as read-only, and copy one (slices.Clone) to change it.
-// Nothing in tokengate writes to them: the middleware, the gRPC
+// Claims a verifier returns are read-only: copy the struct (c2 := *c) to
+// change a field, and a slice (slices.Clone) to change its elements. The
+// verifier package's JWT hands every request with the same cached token
+// the same *Claims, so that a cache hit allocates nothing; it keeps a copy
+// of its own, so a write cannot change what the cache holds, and the next
+// hit that finds the shared claims changed hands out a new copy and logs a
+// warning, but requests reading them meanwhile see the write. (The
+// introspection package's Introspector returns a copy to each caller.)
+// Nothing in tokengate writes to claims: the middleware, the gRPC
 // interceptors, the scope checks and [Claims.Decode] only read.
 type Claims struct {
 	Issuer    string    // iss

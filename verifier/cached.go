@@ -2,10 +2,12 @@ package verifier
 
 import (
 	"crypto"
+	"log/slog"
 	"math"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tokengate/tokengate/internal/binding"
 )
@@ -22,11 +24,11 @@ type keyVersions interface {
 	Holds(kid, alg string, pub crypto.PublicKey) (gen uint64, usableUntil time.Time, ok bool)
 }
 
-// cached returns the caller's copy of the claims cached for token, or nil
-// when token is not cached or its entry no longer holds: the clock passed
-// "exp" (or went back before "nbf" or "iat"), with the leeway, or the key
-// that verified it left the key set. Such an entry is dropped, and Verify
-// checks the token from scratch, which refuses it with the reason.
+// cached returns the claims cached for token, or nil when token is not
+// cached or its entry no longer holds: the clock passed "exp" (or went
+// back before "nbf" or "iat"), with the leeway, or the key that verified
+// it left the key set. Such an entry is dropped, and Verify checks the
+// token from scratch, which refuses it with the reason.
 func (v *JWT) cached(token string) (c *Claims, cnf binding.Confirmation) {
 	if v.tokens == nil {
 		return nil, binding.Confirmation{}
@@ -42,9 +44,61 @@ func (v *JWT) cached(token string) (c *Claims, cnf binding.Confirmation) {
 		v.tokens.lookups[0].misses.Add(1)
 		return nil, binding.Confirmation{}
 	}
-	v.tokens.lookups[e.hash%statShards].hits.Add(1)
-	claims := e.claims
-	return &claims, e.cnf
+	v.tokens.lookups[stripe()].hits.Add(1)
+	return v.handOut(e), e.cnf
+}
+
+// handOut returns the claims that every hit of e shares, read-only (see
+// Claims): a hit allocates nothing. They are a copy of the entry's own
+// claims, which are never handed out, so a caller that writes to its
+// claims anyway cannot change what the cache holds. Each hit checks that
+// the shared copy still is what the entry holds (every field, by
+// identity, a dozen word comparisons) and hands out, and shares from then
+// on, a new copy when it is not; the change is counted and logged, once
+// per verifier. A write by one request can thus be seen only by requests
+// with the same token that read their claims before the next hit: writing
+// is a bug of the caller, and the race detector reports it where
+// requests overlap.
+func (v *JWT) handOut(e *cacheEntry) *Claims {
+	p := e.out.Load()
+	if p != nil && unchanged(p, &e.claims) {
+		return p
+	}
+	fresh := e.claims
+	if p != nil {
+		v.tokens.tampered.Add(1)
+		if !v.tokens.warned.Swap(true) {
+			v.log().Warn("tokengate: a caller of Verify wrote to the claims of a cached token, which are read-only and shared by every request with that token; later hits get the cached claims again. Copy the claims (c2 := *claims) to change them",
+				slog.String("issuer", v.cfg.Issuer))
+		}
+	}
+	e.out.CompareAndSwap(p, &fresh)
+	return &fresh
+}
+
+// unchanged reports whether every field of p is, by identity, that of c:
+// the same string and slice headers and the same times. Only a write to p
+// makes it false.
+func unchanged(p, c *Claims) bool {
+	return sameString(p.Issuer, c.Issuer) && sameString(p.Subject, c.Subject) &&
+		sameString(p.ClientID, c.ClientID) && sameString(p.ID, c.ID) &&
+		sameSlice(p.Audience, c.Audience) && sameSlice(p.Scopes, c.Scopes) && sameSlice(p.Raw, c.Raw) &&
+		p.ExpiresAt == c.ExpiresAt && p.NotBefore == c.NotBefore && p.IssuedAt == c.IssuedAt
+}
+
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
+}
+
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && cap(a) == cap(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
+func (v *JWT) log() *slog.Logger {
+	if v.cfg.Logger != nil {
+		return v.cfg.Logger
+	}
+	return slog.Default()
 }
 
 // keyHeld reports whether the key that verified e is still served. When
@@ -71,7 +125,8 @@ func (v *JWT) keyHeld(e *cacheEntry, now time.Time) bool {
 // Config.Check left them), checked with key under header h, and its "cnf"
 // as sent, which each later request must satisfy again. Claims are stored
 // with their slices clipped, so that an append by a caller copies rather
-// than writes into the cache's arrays.
+// than writes into the cache's arrays, and r itself, which the fresh
+// Verify returns, becomes the copy hits share.
 func (v *JWT) remember(token string, h *header, key any, r *Claims, rawCNF string) {
 	if v.tokens == nil {
 		return
@@ -104,6 +159,7 @@ func (v *JWT) remember(token string, h *header, key any, r *Claims, rawCNF strin
 		e.keyUntil.Store(unixNano(until))
 		e.gen.Store(gen)
 	}
+	e.out.Store(r)
 	e.token = cloneString(token)
 	v.tokens.put(e)
 }

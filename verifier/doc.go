@@ -58,7 +58,7 @@
 // never share an entry, whatever bytes they differ in), and a Verify of it
 // again costs a lookup, the clock checks of "exp", "nbf" and "iat" with the
 // leeway, and a check that its key is still in the key set: a few hundred
-// nanoseconds and one allocation instead of a signature check. When any of
+// nanoseconds and no allocation instead of a signature check. When any of
 // that fails the entry is dropped and the token is checked from scratch,
 // which refuses it with the reason (expired, key not found, 503 for a key
 // set past its staleness limit).
@@ -68,8 +68,8 @@
 //     of the memory it keeps alive: the token's length, three times its
 //     payload's (the payload as Raw, the string the claims point into, and
 //     room for claims whose escapes had to be decoded), 16 bytes per "aud"
-//     and scope value, and 512 bytes for the entry itself; at most about
-//     3.25 times the token plus 512 bytes. The table of slots is fixed: 8
+//     and scope value, and 768 bytes for the entry itself and the claims
+//     its hits share; at most about 3.25 times the token plus 768 bytes. The table of slots is fixed: 8
 //     bytes per slot, 1 to 2 slots per entry of TokenCacheSize, allocated
 //     on the first insert. A full cache evicts: the hand of a CLOCK sweep
 //     passes over entries hit since it last passed them (a second chance)
@@ -78,13 +78,12 @@
 //     of 8 slots, chosen by a seeded hash of its last 32 bytes; a full set
 //     evicts its oldest entry not hit lately, so the cache may hold fewer
 //     than TokenCacheSize entries.
-//   - Lookups take no lock and write nothing shared (but an entry's first
-//     hit mark), so cores verify cached tokens in parallel; inserts and
-//     evictions take one mutex, after a signature check. A hit's one
-//     allocation, the caller's copy of the claims, is its largest cost:
-//     in a process that does nothing else, and so has a tiny heap and GC
-//     cycles hundreds of times a second, it is what bounds hits per second
-//     across cores.
+//   - Lookups take no lock and allocate nothing, and write nothing shared
+//     but an entry's first hit mark and a hit counter striped over 64
+//     cache lines by goroutine (not by token, which would put every hit of
+//     a popular token on one line), so cores verify cached tokens, even
+//     one token, in parallel; inserts and evictions take one mutex, after
+//     a signature check.
 //   - Purges: when the key that verified an entry leaves the key set. A
 //     *jwkscache.Cache (the default, or one passed as Config.Keys) numbers
 //     its key sets ([jwkscache.Cache.Generation]); a hit that sees a new
@@ -101,11 +100,15 @@
 //   - Per verifier: verifiers of two audiences never share entries.
 //   - Sender-constrained tokens: a cached token's "cnf" is checked against
 //     every request's DPoP proof or client certificate, as on a miss.
-//   - Claims: a hit returns the caller's own copy of the struct; Audience,
-//     Scopes and Raw share their arrays with the cache and are read-only
-//     (see [Claims]). They are cut to their length, so that an append
-//     copies rather than writes into the cache; nothing in tokengate
-//     writes to them.
+//   - Claims: every hit of a token returns the same *Claims, read-only
+//     (see [Claims]): copy the struct to change a field. The entry keeps a
+//     copy of its own that it never hands out; each hit compares the
+//     shared claims with it, field by field by identity, and when a caller
+//     wrote to them anyway, hands out a new copy from then on and logs a
+//     warning (once per verifier), so a write never reaches the cache and
+//     is undone at the next hit. Audience, Scopes and Raw are cut to their
+//     length, so that an append copies rather than writes into the shared
+//     arrays; nothing in tokengate writes to claims.
 //
 // Config.TokenCacheSize -1 turns the cache off.
 //

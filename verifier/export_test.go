@@ -9,3 +9,12 @@ func TokenCacheStats(v *JWT) (entries int, bytes int64, evicted uint64) {
 	}
 	return v.tokens.stats()
 }
+
+// TamperedHits counts the hits that found the claims v's cache shares
+// written to by a caller.
+func TamperedHits(v *JWT) uint64 {
+	if v.tokens == nil {
+		return 0
+	}
+	return v.tokens.tampered.Load()
+}

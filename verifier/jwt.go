@@ -134,7 +134,7 @@ type Config struct {
 
 	// TokenCacheBytes bounds the same cache in bytes, as each entry's
 	// upper bound of the memory it keeps alive counts them (at most 3.25
-	// times the token's length plus 512 bytes and 16 per "aud" and scope
+	// times the token's length plus 768 bytes and 16 per "aud" and scope
 	// value). Default (zero) 32 MiB; negative is an error.
 	TokenCacheBytes int64
 
@@ -311,9 +311,8 @@ func (v *JWT) Close() error {
 // after the clock checks of step 4, a check that its key is still in the
 // key set, and the check of step 5 against this request's proof, and
 // refused by the full checks otherwise. Config.Check runs once, before a
-// token is cached. The claims returned are the caller's copy; their
-// Audience, Scopes and Raw are shared with the cache and are read-only
-// (see Claims).
+// token is cached. The claims returned are read-only (see Claims): every
+// Verify of one cached token returns the same *Claims.
 func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.cfg.MaxTokenBytes {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "token of %d bytes is longer than MaxTokenBytes %d", len(token), v.cfg.MaxTokenBytes)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tokengate/tokengate/internal/binding"
 )
@@ -21,9 +22,10 @@ const (
 	cacheWays = 8
 
 	// entryOverhead is what an entry costs beyond the bytes of its token
-	// and payload: the entry itself (about 420 bytes, Claims included),
-	// its slot and slack for the allocator's size classes.
-	entryOverhead = 512
+	// and payload: the entry itself (about 430 bytes, the cache's own
+	// Claims included), the copy of the claims hits share (208 bytes), its
+	// slot and slack for the allocator's size classes.
+	entryOverhead = 768
 )
 
 // tokenCache remembers the tokens that passed every check of Verify, keyed
@@ -56,17 +58,36 @@ type tokenCache struct {
 	seq     uint64     // counts inserts
 	evicted uint64     // entries removed to make room, for tests
 
-	// stats count lookups for metrics, sharded by the token's hash and
-	// padded to cache lines, so that cores counting hits in parallel do
-	// not contend on one counter.
-	lookups [statShards]statShard
+	// lookups count hits and misses for metrics, striped over cache lines
+	// (see stripe), so that cores counting hits of one token in parallel
+	// do not write one counter. tampered counts the hits that found the
+	// shared claims changed by a caller (see cacheEntry.out).
+	lookups  [statStripes]statStripe
+	tampered atomic.Uint64
+	warned   atomic.Bool // the first tampering was logged
 }
 
-const statShards = 16
+// statStripes is the number of stripes of the lookup counters: 64 lines
+// of 64 bytes, 4 KiB per verifier.
+const statStripes = 64
 
-type statShard struct {
+type statStripe struct {
 	hits, misses atomic.Uint64
-	_            [48]byte
+	_            [48]byte // to 64 bytes: two stripes never share a cache line
+}
+
+// stripe picks the counter stripe of the calling goroutine from the
+// address of a variable on its stack, which no other running goroutine
+// shares: the address is only hashed, never dereferenced. A goroutine
+// keeps its stripe from hit to hit (as long as its stack does not move),
+// so a stripe's line stays in the cache of the core running it, and two
+// goroutines running at once share one with odds of 1 in 64, where a
+// stripe chosen by the token would put every request for one popular
+// token on one line.
+func stripe() int {
+	var probe byte
+	addr := uint64(uintptr(unsafe.Pointer(&probe)))
+	return int(((addr >> 11) * 0x9E3779B97F4A7C15) >> (64 - 6)) // 2 KiB, the smallest stack, apart: a Fibonacci hash to 6 bits
 }
 
 // counts returns the lookups that hit and missed so far.
@@ -87,7 +108,8 @@ type cacheTable struct {
 type cacheEntry struct {
 	token  string
 	hash   uint64
-	claims Claims               // handed out as shallow copies; slices clipped to their length
+	claims Claims               // the cache's own copy, never handed out; slices clipped to their length
+	out    atomic.Pointer[Claims] // the copy every hit hands out, read-only (see cached)
 	cnf    binding.Confirmation // the token's "cnf", parsed once, checked against every request's proof; zero for a bearer token
 
 	expiresBefore time.Time // exp + leeway: a hit at or after it is refused

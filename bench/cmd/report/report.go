@@ -49,12 +49,11 @@ var groupSpecs = []groupSpec{
 			"floor: hash + signature check of the token's signing input, nothing else. " +
 			"Every verifier is configured for the same checks (signature, alg allow-list, iss, aud, exp) and reads scope and client_id."},
 	{bench: "BenchmarkVerifyRepeated", title: "Repeated token: a hit in tokengate's token cache", baseline: "floor", baselineBench: "BenchmarkVerify", bestPeer: true,
-		note: "One token verified again and again, with the default cache. × floor and × best peer are to BenchmarkVerify's floor and fastest peer of the same run: no peer caches verified tokens, so a repeated token costs them what a fresh one does. " +
-			"tokengate-heap64: the same while 64 MiB of live heap is held, as in a server: the hit's one allocation then brings a GC cycle every 64 MiB allocated instead of every 4 MiB (a benchmark process's minimum heap), which is what limits parallel hits."},
+		note: "One token verified again and again, with the default cache. × floor and × best peer are to BenchmarkVerify's floor and fastest peer of the same run: no peer caches verified tokens, so a repeated token costs them what a fresh one does. "},
 	{bench: "BenchmarkVerifyPaired", title: "Fresh tokens, the floor and tokengate paired op by op",
 		note: "Each iteration verifies one fresh token with the floor and with tokengate (BenchmarkVerify's setup), in alternating order, timing each; ns/op is the pair's. x-floor is, per run, the median of tokengate's times over the median of the floor's, and here the median over runs: load from elsewhere on the machine falls on both halves alike. It decides the fresh-token targets."},
-	{bench: "BenchmarkVerifyParallel", title: "Local JWT verification, b.RunParallel", baseline: "floor",
-		note: "From GOMAXPROCS goroutines; ns/op is wall time per operation across all of them. floor and tokengate-fresh cycle through the fresh pool; tokengate is the repeated token (cache hits), tokengate-heap64 the same with 64 MiB of live heap held."},
+	{bench: "BenchmarkVerifyParallel", title: "Local JWT verification from GOMAXPROCS goroutines", baseline: "floor",
+		note: "GOMAXPROCS goroutines, each running its share of b.N (not b.RunParallel, whose per-goroutine counters can share a cache line: see inParallel); ns/op is wall time per operation across all of them. floor and tokengate-fresh cycle through the fresh pool; tokengate is the repeated token (cache hits)."},
 	{bench: "BenchmarkHTTP", title: "HTTP handler chain (httptest.ResponseRecorder, no network)", baseline: "unprotected", delta: true,
 		note: "unprotected: the same handler without middleware. claims-only: the handler handed a copy of claims through the request context, nothing checked: the three allocations of carrying claims to a handler. floor: unprotected, but the handler first does the floor's signature check. " +
 			"tokengate: middleware.Require with one scope, the same token on every request (a cache hit). auth0: go-jwt-middleware's CheckJWT, with the same scope check in the handler."},
@@ -249,12 +248,8 @@ func scalingTarget(stats map[string]stat, alg string) targetResult {
 	}
 	t.status = verdict(r >= 1.8)
 	t.detail = fmt.Sprintf("%s× (%s vs %s ns)", ratioString(r), formatNs(s.ns), formatNs(p.ns))
-	// With a server's live heap the hit's allocation brings GC cycles far
-	// less often; the floor shares nothing, and says how much of a second
-	// core the run had.
-	if r, _, _, ok := scaling("tokengate-heap64"); ok {
-		t.detail += fmt.Sprintf("; with 64 MiB of live heap %s×", ratioString(r))
-	}
+	// The floor shares nothing, and says how much of a second core the
+	// run had.
 	if r, _, _, ok := scaling("floor"); ok {
 		t.detail += fmt.Sprintf("; the floor, which shares nothing, %s×", ratioString(r))
 	}
