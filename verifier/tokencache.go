@@ -108,9 +108,9 @@ type cacheTable struct {
 type cacheEntry struct {
 	token  string
 	hash   uint64
-	claims Claims               // the cache's own copy, never handed out; slices clipped to their length
+	claims Claims                 // the cache's own copy, never handed out; slices clipped to their length
 	out    atomic.Pointer[Claims] // the copy every hit hands out, read-only (see cached)
-	cnf    binding.Confirmation // the token's "cnf", parsed once, checked against every request's proof; zero for a bearer token
+	cnf    binding.Confirmation   // the token's "cnf", parsed once, checked against every request's proof; zero for a bearer token
 
 	expiresBefore time.Time // exp + leeway: a hit at or after it is refused
 	validFrom     time.Time // latest of nbf and iat, less the leeway; zero if neither
