@@ -13,13 +13,13 @@ import (
 // ctx. It runs for every request, as the proof belongs to the request and
 // not to the token. Without such evidence, as when Verify is called
 // directly, a token with "cnf" is refused as sender-constrained
-// (RFC 9449 §7.2).
-func checkBinding(ctx context.Context, raw string) error {
+// (RFC 9449 §7.2). It returns the parsed "cnf", for the cache.
+func checkBinding(ctx context.Context, raw string) (binding.Confirmation, error) {
 	c, err := binding.Parse(raw)
 	if err != nil {
-		return errorf(ErrMalformedToken, err, "token \"cnf\" %s", quote(raw))
+		return c, errorf(ErrMalformedToken, err, "token \"cnf\" %s", quote(raw))
 	}
-	return checkConfirmation(ctx, c)
+	return c, checkConfirmation(ctx, c)
 }
 
 // checkConfirmation checks a parsed "cnf" against the request's evidence:

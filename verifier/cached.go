@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"log/slog"
 	"math"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -121,32 +120,25 @@ func (v *JWT) keyHeld(e *cacheEntry, now time.Time) bool {
 	return now.UnixNano() <= e.keyUntil.Load()
 }
 
-// remember caches a token that passed every check: its claims r (as
-// Config.Check left them), checked with key under header h, and its "cnf"
-// as sent, which each later request must satisfy again. Claims are stored
-// with their slices clipped, so that an append by a caller copies rather
-// than writes into the cache's arrays, and r itself, which the fresh
-// Verify returns, becomes the copy hits share.
-func (v *JWT) remember(token string, h *header, key any, r *Claims, rawCNF string) {
-	if v.tokens == nil {
+// remember caches, in e, a token that passed every check: its claims r
+// (as Config.Check left them), checked with key under header h, and its
+// "cnf", which each later request must satisfy again. token is the
+// entry's own copy of the token. Claims are stored with their slices
+// clipped, so that an append by a caller copies rather than writes into
+// the cache's arrays, and r itself, which the fresh Verify returns,
+// becomes the copy hits share. e is nil when there is no cache.
+func (v *JWT) remember(e *cacheEntry, token string, h *header, key any, r *Claims, cnf binding.Confirmation) {
+	if e == nil {
 		return
-	}
-	cnf, err := binding.Parse(rawCNF)
-	if err != nil {
-		return // checkBinding refused it already; never cache what it would refuse
 	}
 	r.Audience = r.Audience[:len(r.Audience):len(r.Audience)]
 	r.Scopes = r.Scopes[:len(r.Scopes):len(r.Scopes)]
 	r.Raw = r.Raw[:len(r.Raw):len(r.Raw)]
-	e := &cacheEntry{
-		claims:        *r,
-		cnf:           cnf,
-		expiresBefore: r.ExpiresAt.Add(v.cfg.Leeway),
-		kid:           h.kid,
-		alg:           h.alg,
-		key:           key,
-		size:          entrySize(token, r),
-	}
+	e.claims = *r
+	e.cnf = cnf
+	e.expiresBefore = r.ExpiresAt.Add(v.cfg.Leeway)
+	e.kid, e.alg, e.key = h.kid, h.alg, key
+	e.size = entrySize(token, r)
 	if from := later(r.NotBefore, r.IssuedAt); !from.IsZero() {
 		e.validFrom = from.Add(-v.cfg.Leeway)
 	}
@@ -160,14 +152,9 @@ func (v *JWT) remember(token string, h *header, key any, r *Claims, rawCNF strin
 		e.gen.Store(gen)
 	}
 	e.out.Store(r)
-	e.token = cloneString(token)
+	e.token = token
 	v.tokens.put(e)
 }
-
-// cloneString copies s, so that an entry never keeps alive a larger string
-// that s is a part of (a request header, a body) and its size is what the
-// byte bound counts.
-func cloneString(s string) string { return strings.Clone(s) }
 
 // unixNano is t.UnixNano, clamped to the int64 range: a source may serve
 // a set "forever" (a time after the year 2262).

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -344,32 +345,79 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if !cached {
 		v.headers.put(headSeg, h)
 	}
-	payload, ok := decodeSegment(payloadSeg)
+	p, ok := decodePayload(payloadSeg, token, v.tokens != nil)
 	if !ok {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "payload is not canonical base64url (RFC 7515 §2)")
 	}
-	s, err := claimset.Parse(payload)
-	if err != nil {
+	var s claimset.Set
+	if err := claimset.ParseText(p.raw, p.text, &s); err != nil {
 		return nil, errorf(ErrMalformedToken, errors.Join(jwt.ErrTokenMalformed, err), "malformed claims")
 	}
 	if !h.accessTyped {
-		if err := v.checkKind(s); err != nil {
+		if err := v.checkKind(&s); err != nil {
 			return nil, err
 		}
 	}
-	if err := v.checkClaims(s); err != nil {
+	if err := v.checkClaims(&s); err != nil {
 		return nil, err
 	}
-	if err := checkBinding(ctx, s.Confirmation); err != nil {
+	cnf, err := checkBinding(ctx, s.Confirmation)
+	if err != nil {
 		return nil, err // RFC 9449 §6.1, §7.2; RFC 8705 §3
 	}
-	c := Claims(s.Registered)
-	out, err := v.finish(&c)
-	if err != nil {
+	// A token that may be cached gets its entry now, with room for the
+	// claims its hits will share: one allocation for both.
+	var e *cacheEntry
+	var out *Claims
+	if v.tokens != nil {
+		e = new(cacheEntry)
+		out = &e.shared
+	} else {
+		out = new(Claims)
+	}
+	*out = Claims(s.Registered)
+	if out, err = v.finish(out); err != nil {
 		return nil, err
 	}
-	v.remember(token, h, key, out, s.Confirmation)
+	v.remember(e, p.token, h, key, out, cnf)
 	return out, nil
+}
+
+// payload is a decoded payload segment: raw, the bytes (Claims.Raw);
+// text, the same bytes as a string, which the claim strings are cut from;
+// and token, a copy of the token the cache can keep, when asked for.
+type payload struct {
+	raw   []byte
+	text  string
+	token string
+}
+
+// decodePayload decodes seg as decodeSegment does, into one allocation
+// that holds, side by side, the token (when keepToken), raw and text.
+// raw's capacity ends where text begins, so an append to Raw copies, and
+// writing into Raw cannot reach text or the token, which no one else has a
+// slice of and are never written again.
+func decodePayload(seg, token string, keepToken bool) (payload, bool) {
+	n, t := canonicalB64.DecodedLen(len(seg)), 0
+	if keepToken {
+		t = len(token)
+	}
+	buf := make([]byte, t+2*n)
+	m, err := canonicalB64.Decode(buf[t:t+n], readOnlyBytes(seg))
+	if err != nil || len(seg) != canonicalB64.EncodedLen(m) {
+		return payload{}, false
+	}
+	p := payload{raw: buf[t : t+m : t+m]}
+	if m > 0 {
+		text := buf[t+n : t+n+m]
+		copy(text, p.raw)
+		p.text = unsafe.String(&text[0], m)
+	}
+	if t > 0 {
+		copy(buf, token)
+		p.token = unsafe.String(&buf[0], t)
+	}
+	return p, true
 }
 
 // canonicalB64 decodes segments strictly. A decoder that ignored the spare

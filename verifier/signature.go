@@ -10,6 +10,7 @@ import (
 	"crypto/sha512"
 	"math/big"
 	"slices"
+	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -18,14 +19,18 @@ import (
 // crypto/ecdsa and crypto/ed25519 exactly as golang-jwt's methods do, less
 // what a profile showed those wrappers add to every check: a heap copy of
 // the signing input ([]byte(signingString)), a heap hash state and its
-// Sum. Here the input is copied to the stack and hashed there, and the
-// signature is decoded to the stack too. PS* and HS* keep going through
-// golang-jwt. TestSignatureAgreesWithGolangJWT holds the two to the same
-// answers.
+// Sum. Here the input is hashed in place (see readOnlyBytes), with the
+// hash's value on the stack, and the signature is decoded to the stack.
+// PS* and HS* keep going through golang-jwt.
+// TestSignatureAgreesWithGolangJWT holds the two to the same answers.
 
-// maxStackInput is the longest signing input copied to the stack; a
-// longer one (only with a raised MaxTokenBytes) is converted on the heap.
-const maxStackInput = 4096
+// readOnlyBytes returns the bytes of s without a copy, for a function
+// that only reads its argument and keeps nothing of it: the SHA-2 sums,
+// ed25519.Verify and base64's Decode (as its source). Nothing may write
+// to the slice: s is a Go string.
+func readOnlyBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
 
 // maxSignatureBytes is room for the longest signature of a key
 // jwkscache serves (RSA of 8192 bits); a longer one cannot verify.
@@ -43,14 +48,13 @@ var ecdsaSize = map[string]struct {
 // verifySignature checks sig over input with key, for the header's
 // algorithm.
 func verifySignature(h *header, input string, sig []byte, key any) error {
-	var buf [maxStackInput]byte
 	switch h.alg {
 	case "RS256", "RS384", "RS512":
 		pub, ok := key.(*rsa.PublicKey)
 		if !ok {
 			return jwt.ErrInvalidKeyType
 		}
-		hash, digest := digestOf(h.alg, signingBytes(&buf, input))
+		hash, digest := digestOf(h.alg, readOnlyBytes(input))
 		return rsa.VerifyPKCS1v15(pub, hash, digest.b[:digest.n], sig)
 	case "ES256", "ES384", "ES512":
 		pub, ok := key.(*ecdsa.PublicKey)
@@ -61,7 +65,7 @@ func verifySignature(h *header, input string, sig []byte, key any) error {
 		if len(sig) != 2*p.size {
 			return jwt.ErrECDSAVerification
 		}
-		_, digest := digestOf(h.alg, signingBytes(&buf, input))
+		_, digest := digestOf(h.alg, readOnlyBytes(input))
 		r, s := new(big.Int).SetBytes(sig[:p.size]), new(big.Int).SetBytes(sig[p.size:])
 		if !ecdsa.Verify(pub, digest.b[:digest.n], r, s) {
 			return jwt.ErrECDSAVerification
@@ -72,7 +76,7 @@ func verifySignature(h *header, input string, sig []byte, key any) error {
 		if !ok || len(pub) != ed25519.PublicKeySize {
 			return jwt.ErrInvalidKeyType
 		}
-		if !ed25519.Verify(pub, signingBytes(&buf, input), sig) {
+		if !ed25519.Verify(pub, readOnlyBytes(input), sig) {
 			return jwt.ErrEd25519Verification
 		}
 		return nil
@@ -85,24 +89,15 @@ func verifySignature(h *header, input string, sig []byte, key any) error {
 // decodeSignature decodes the signature segment as decodeSegment does,
 // into buf and without allocating when it fits.
 func decodeSignature(buf *[maxSignatureBytes]byte, seg string) ([]byte, bool) {
-	var src [(maxSignatureBytes*4 + 2) / 3]byte
-	if len(seg) > len(src) {
+	if len(seg) > canonicalB64.EncodedLen(len(buf)) {
 		sig, ok := decodeSegment(seg)
 		return sig, ok && len(sig) > 0
 	}
-	n, err := canonicalB64.Decode(buf[:], append(src[:0], seg...))
+	n, err := canonicalB64.Decode(buf[:], readOnlyBytes(seg))
 	if err != nil || n == 0 || len(seg) != canonicalB64.EncodedLen(n) {
 		return nil, false
 	}
 	return buf[:n], true
-}
-
-// signingBytes returns input as bytes, in buf when it fits.
-func signingBytes(buf *[maxStackInput]byte, input string) []byte {
-	if len(input) <= len(buf) {
-		return append(buf[:0], input...)
-	}
-	return []byte(input)
 }
 
 // digest is a hash value held by value, on the stack.

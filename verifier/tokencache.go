@@ -109,7 +109,8 @@ type cacheEntry struct {
 	token  string
 	hash   uint64
 	claims Claims                 // the cache's own copy, never handed out; slices clipped to their length
-	out    atomic.Pointer[Claims] // the copy every hit hands out, read-only (see cached)
+	shared Claims                 // the copy hits hand out at first, allocated with the entry
+	out    atomic.Pointer[Claims] // the copy every hit hands out, read-only (see JWT.handOut): shared, or a later one
 	cnf    binding.Confirmation   // the token's "cnf", parsed once, checked against every request's proof; zero for a bearer token
 
 	expiresBefore time.Time // exp + leeway: a hit at or after it is refused

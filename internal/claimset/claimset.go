@@ -116,27 +116,41 @@ var ErrMalformed = errors.New("claimset: malformed claims")
 // (RFC 7519 §4). Raw is set to data itself, not a copy: the caller must not
 // modify data afterwards.
 func Parse(data []byte) (*Set, error) {
+	s := new(Set)
+	if err := ParseText(data, string(data), s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ParseText is Parse into s, for a caller that holds the claims twice:
+// as raw, which becomes Raw, and as text, a string of the same bytes that
+// the claim strings are cut from. Parse makes text with one copy of raw; a
+// caller that decodes the payload itself can make both in one allocation.
+// text must never change (it is a Go string), and raw must not be
+// modified afterwards.
+func ParseText(raw []byte, text string, s *Set) error {
 	var w wire
-	err := Members(data, func(name, value string) error {
+	err := members(text, func(name, value string) error {
 		if f := w.field(name); f != nil {
 			*f = value
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s := &Set{HasEvents: !isAbsent(w.events), ActiveRaw: w.active}
+	*s = Set{HasEvents: !isAbsent(w.events), ActiveRaw: w.active}
 	if !isAbsent(w.cnf) {
 		s.Confirmation = w.cnf
 	}
 	if err := w.strings(s); err != nil {
-		return nil, err
+		return err
 	}
 	if err := w.registered(&s.Registered); err != nil {
-		return nil, err
+		return err
 	}
-	s.Registered.Raw = data
+	s.Registered.Raw = raw
 	if s.ClientID == "" {
 		s.ClientID = s.AuthorizedParty
 	}
@@ -147,28 +161,26 @@ func Parse(data []byte) (*Set, error) {
 		active := w.active == "true"
 		s.Active = &active
 	}
-	return s, nil
+	return nil
 }
 
-// strings decodes the members that must be strings when present.
+// strings decodes the members that must be strings when present. (Each
+// is assigned in turn: a table of pointers into s would move s to the
+// heap.)
 func (w *wire) strings(s *Set) error {
-	for _, m := range []struct {
-		name string
-		raw  string
-		dst  *string
-	}{
-		{"iss", w.iss, &s.Issuer}, {"sub", w.sub, &s.Subject}, {"jti", w.jti, &s.ID},
-		{"client_id", w.clientID, &s.ClientID}, {"azp", w.azp, &s.AuthorizedParty},
-		{"nonce", w.nonce, &s.Nonce}, {"at_hash", w.atHash, &s.AtHash}, {"c_hash", w.cHash, &s.CHash},
-		{"token_type", w.tokenType, &s.TokenType},
-	} {
-		v, err := String(m.name, m.raw)
-		if err != nil {
-			return err
+	var err error
+	str := func(name, raw string) string {
+		v, e := String(name, raw)
+		if err == nil {
+			err = e
 		}
-		*m.dst = v
+		return v
 	}
-	return nil
+	s.Issuer, s.Subject, s.ID = str("iss", w.iss), str("sub", w.sub), str("jti", w.jti)
+	s.ClientID, s.AuthorizedParty = str("client_id", w.clientID), str("azp", w.azp)
+	s.Nonce, s.AtHash, s.CHash = str("nonce", w.nonce), str("at_hash", w.atHash), str("c_hash", w.cHash)
+	s.TokenType = str("token_type", w.tokenType)
+	return err
 }
 
 // registered decodes aud, the scopes and the NumericDates.
@@ -250,6 +262,9 @@ func numericDate(name string, raw string) (time.Time, error) {
 	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
 		return time.Time{}, fmt.Errorf("%w: %q must be a number", ErrMalformed, name)
 	}
+	if sec, ok := smallInteger(raw); ok {
+		return time.Unix(sec, 0), nil // the common case: whole seconds, well inside the limit below
+	}
 	f, err := parseNumber(raw)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return time.Time{}, fmt.Errorf("%w: %q must be a number", ErrMalformed, name)
@@ -265,4 +280,22 @@ func numericDate(name string, raw string) (time.Time, error) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), nil
+}
+
+// smallInteger reads raw when it is a non-negative integer of at most 12
+// digits (before the year 33658), as NumericDates nearly always are,
+// without the float parse.
+func smallInteger(raw string) (int64, bool) {
+	if len(raw) > 12 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }

@@ -11,41 +11,20 @@ import (
 // object data, in order; when a name repeats, fn sees each occurrence and
 // the last one wins, as with encoding/json. Names are compared exactly:
 // JWT claim and header names are case-sensitive (RFC 7519 §4, RFC 7515
-// §4), unlike encoding/json's field matching. data is validated first, so
-// the walk below can trust its shape.
+// §4), unlike encoding/json's field matching. data is validated in the
+// same pass (see validWalk): fn may have been called for the members
+// before a syntax error.
 //
 // The walk runs over one string copy of data, and names and values are
 // substrings of it, so a claim set costs one copy rather than one per
 // member.
 func Members(raw []byte, fn func(name string, value string) error) error {
-	if !json.Valid(raw) {
-		return fmt.Errorf("%w: not valid JSON", ErrMalformed)
-	}
-	data := string(raw)
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
-	}
-	i = skipSpace(data, i+1)
-	for i < len(data) && data[i] != '}' {
-		end := stringEnd(data, i)
-		rawName := data[i:end]
-		i = skipSpace(data, end)
-		i = skipSpace(data, i+1) // ':'
-		vend := valueEnd(data, i)
-		name, err := unquote(rawName)
-		if err != nil {
-			return err
-		}
-		if err := fn(name, data[i:vend]); err != nil {
-			return err
-		}
-		i = skipSpace(data, vend)
-		if data[i] == ',' {
-			i = skipSpace(data, i+1)
-		}
-	}
-	return nil
+	return validWalk(string(raw), fn)
+}
+
+// members is Members over data itself.
+func members(data string, fn func(name string, value string) error) error {
+	return validWalk(data, fn)
 }
 
 func skipSpace(data string, i int) int {

@@ -1,0 +1,266 @@
+package claimset
+
+import "fmt"
+
+// The walk over a claim set validates as it goes, so that a payload is
+// read once: every value is checked against the JSON grammar (RFC 8259
+// §§3–7) while its extent is found. It accepts exactly what
+// encoding/json's Valid accepts (FuzzValidWalkAgreesWithEncodingJSON):
+// bytes of 0x80 and above pass unchecked inside strings, as there, and
+// nesting deeper than encoding/json's limit of 10,000 is refused.
+
+// maxNesting is encoding/json's nesting limit, the top-level object
+// included.
+const maxNesting = 10000
+
+// validWalk calls fn with the name and raw value of each member of the
+// JSON object data, in order, and fails, before or while calling fn, when
+// data is not one valid JSON object (with white space around it). Time
+// and memory are linear in len(data), whatever its nesting: containers
+// are tracked in a fixed bit set, not by recursion.
+func validWalk(data string, fn func(name string, value string) error) error {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return malformed("not a JSON object")
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return trailing(data, i+1)
+	}
+	for {
+		nameStart := i
+		var ok bool
+		if i, ok = scanString(data, i); !ok {
+			return malformed("not valid JSON")
+		}
+		rawName := data[nameStart:i]
+		if i = skipSpace(data, i); i >= len(data) || data[i] != ':' {
+			return malformed("not valid JSON")
+		}
+		i = skipSpace(data, i+1)
+		end, ok := scanValue(data, i, maxNesting-1)
+		if !ok {
+			return malformed("not valid JSON")
+		}
+		name, err := unquote(rawName)
+		if err != nil {
+			return malformed("not valid JSON")
+		}
+		if err := fn(name, data[i:end]); err != nil {
+			return err
+		}
+		switch i = skipSpace(data, end); {
+		case i < len(data) && data[i] == ',':
+			i = skipSpace(data, i+1)
+		case i < len(data) && data[i] == '}':
+			return trailing(data, i+1)
+		default:
+			return malformed("not valid JSON")
+		}
+	}
+}
+
+func malformed(why string) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, why)
+}
+
+// trailing fails unless only white space follows data[i:].
+func trailing(data string, i int) error {
+	if skipSpace(data, i) != len(data) {
+		return malformed("not valid JSON")
+	}
+	return nil
+}
+
+// scanValue returns the index just past the JSON value that starts at
+// data[i], and whether it is valid, with at most depth levels of arrays
+// and objects in it.
+func scanValue(data string, i, depth int) (int, bool) {
+	var objects [maxNesting/64 + 1]uint64 // bit d: the container at level d is an object
+	level := 0                            // containers open
+	for {
+		// A value starts at i.
+		if i >= len(data) {
+			return i, false
+		}
+		var ok bool
+		switch c := data[i]; {
+		case c == '{' || c == '[':
+			if level == depth {
+				return i, false
+			}
+			if c == '{' {
+				objects[level/64] |= 1 << (level % 64)
+			} else {
+				objects[level/64] &^= 1 << (level % 64)
+			}
+			level++
+			i = skipSpace(data, i+1)
+			if i < len(data) && (c == '{' && data[i] == '}' || c == '[' && data[i] == ']') {
+				i++
+				level--
+				break // an empty container is a whole value
+			}
+			if c == '{' {
+				if i, ok = scanKey(data, i); !ok {
+					return i, false
+				}
+			}
+			continue // its first value
+		case c == '"':
+			if i, ok = scanString(data, i); !ok {
+				return i, false
+			}
+		case c == '-' || c >= '0' && c <= '9':
+			if i, ok = scanNumber(data, i); !ok {
+				return i, false
+			}
+		case c == 't':
+			if i, ok = literal(data, i, "true"); !ok {
+				return i, false
+			}
+		case c == 'f':
+			if i, ok = literal(data, i, "false"); !ok {
+				return i, false
+			}
+		case c == 'n':
+			if i, ok = literal(data, i, "null"); !ok {
+				return i, false
+			}
+		default:
+			return i, false
+		}
+		// A value ended at i: close the containers it ends, or go on to
+		// the next value of the innermost.
+		for next := false; !next; {
+			if level == 0 {
+				return i, true
+			}
+			if i = skipSpace(data, i); i >= len(data) {
+				return i, false
+			}
+			object := objects[(level-1)/64]&(1<<((level-1)%64)) != 0
+			switch data[i] {
+			case ',':
+				i = skipSpace(data, i+1)
+				if object {
+					if i, ok = scanKey(data, i); !ok {
+						return i, false
+					}
+				}
+				next = true
+			case '}', ']':
+				if object != (data[i] == '}') {
+					return i, false
+				}
+				i++
+				level--
+			default:
+				return i, false
+			}
+		}
+	}
+}
+
+// scanKey reads a member name and its colon at data[i], and returns the
+// index of the value after them.
+func scanKey(data string, i int) (int, bool) {
+	i, ok := scanString(data, i)
+	if !ok {
+		return i, false
+	}
+	if i = skipSpace(data, i); i >= len(data) || data[i] != ':' {
+		return i, false
+	}
+	return skipSpace(data, i+1), true
+}
+
+// scanString returns the index just past the JSON string at data[i], and
+// whether it is one: no control characters, and only the escapes of
+// RFC 8259 §7.
+func scanString(data string, i int) (int, bool) {
+	if i >= len(data) || data[i] != '"' {
+		return i, false
+	}
+	for i++; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			return i + 1, true
+		case c < 0x20:
+			return i, false
+		case c == '\\':
+			if i++; i >= len(data) {
+				return i, false
+			}
+			switch data[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(data) {
+					return i, false
+				}
+				if !isHex(data[i+1]) || !isHex(data[i+2]) || !isHex(data[i+3]) || !isHex(data[i+4]) {
+					return i, false
+				}
+				i += 4
+			default:
+				return i, false
+			}
+		}
+	}
+	return i, false
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// scanNumber returns the index just past the JSON number at data[i]
+// (RFC 8259 §6): an optional minus, an integer part without leading
+// zeros, an optional fraction and an optional exponent.
+func scanNumber(data string, i int) (int, bool) {
+	if data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(data) && data[i] == '0':
+		i++
+	case i < len(data) && data[i] >= '1' && data[i] <= '9':
+		i = digits(data, i)
+	default:
+		return i, false
+	}
+	if i < len(data) && data[i] == '.' {
+		j := digits(data, i+1)
+		if j == i+1 {
+			return j, false
+		}
+		i = j
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := digits(data, i)
+		if j == i {
+			return j, false
+		}
+		i = j
+	}
+	return i, true
+}
+
+func digits(data string, i int) int {
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// literal reads the literal word at data[i].
+func literal(data string, i int, word string) (int, bool) {
+	if len(data)-i < len(word) || data[i:i+len(word)] != word {
+		return i, false
+	}
+	return i + len(word), true
+}
