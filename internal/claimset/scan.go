@@ -92,7 +92,7 @@ func unquote(raw string) (string, error) {
 	}
 	inner := raw[1 : len(raw)-1]
 	for i := 0; i < len(inner); i++ {
-		if c := inner[i]; c == '\\' || c < 0x20 || c >= 0x80 {
+		if stringClass[inner[i]] != plainByte {
 			var s string
 			err := json.Unmarshal([]byte(raw), &s)
 			return s, err

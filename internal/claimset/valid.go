@@ -29,8 +29,8 @@ func validWalk(data string, fn func(name string, value string) error) error {
 	}
 	for {
 		nameStart := i
-		var ok bool
-		if i, ok = scanString(data, i); !ok {
+		var ok, plain bool
+		if i, plain, ok = scanString(data, i); !ok {
 			return malformed("not valid JSON")
 		}
 		rawName := data[nameStart:i]
@@ -42,9 +42,12 @@ func validWalk(data string, fn func(name string, value string) error) error {
 		if !ok {
 			return malformed("not valid JSON")
 		}
-		name, err := unquote(rawName)
-		if err != nil {
-			return malformed("not valid JSON")
+		name := rawName[1 : len(rawName)-1]
+		if !plain {
+			var err error
+			if name, err = unquote(rawName); err != nil {
+				return malformed("not valid JSON")
+			}
 		}
 		if err := fn(name, data[i:end]); err != nil {
 			return err
@@ -76,8 +79,15 @@ func trailing(data string, i int) error {
 // data[i], and whether it is valid, with at most depth levels of arrays
 // and objects in it.
 func scanValue(data string, i, depth int) (int, bool) {
-	var objects [maxNesting/64 + 1]uint64 // bit d: the container at level d is an object
-	level := 0                            // containers open
+	if i < len(data) && data[i] == '"' { // most claims: no container to track
+		end, _, ok := scanString(data, i)
+		return end, ok
+	}
+	// objects has bit d set when the container at level d is an object:
+	// 256 levels on the stack, and room for more made as they come.
+	var small [4]uint64
+	objects := small[:]
+	level := 0 // containers open
 	for {
 		// A value starts at i.
 		if i >= len(data) {
@@ -88,6 +98,9 @@ func scanValue(data string, i, depth int) (int, bool) {
 		case c == '{' || c == '[':
 			if level == depth {
 				return i, false
+			}
+			if level/64 == len(objects) {
+				objects = append(objects, make([]uint64, len(objects))...)
 			}
 			if c == '{' {
 				objects[level/64] |= 1 << (level % 64)
@@ -108,7 +121,7 @@ func scanValue(data string, i, depth int) (int, bool) {
 			}
 			continue // its first value
 		case c == '"':
-			if i, ok = scanString(data, i); !ok {
+			if i, _, ok = scanString(data, i); !ok {
 				return i, false
 			}
 		case c == '-' || c >= '0' && c <= '9':
@@ -165,7 +178,7 @@ func scanValue(data string, i, depth int) (int, bool) {
 // scanKey reads a member name and its colon at data[i], and returns the
 // index of the value after them.
 func scanKey(data string, i int) (int, bool) {
-	i, ok := scanString(data, i)
+	i, _, ok := scanString(data, i)
 	if !ok {
 		return i, false
 	}
@@ -175,39 +188,67 @@ func scanKey(data string, i int) (int, bool) {
 	return skipSpace(data, i+1), true
 }
 
+// Classes of a byte inside a JSON string, for scanString and unquote.
+const (
+	plainByte   = iota // printable ASCII but '"' and '\\'
+	quoteByte          // '"'
+	escapeByte         // '\\'
+	controlByte        // below 0x20: not allowed unescaped (RFC 8259 §7)
+	highByte           // 0x80 and above: part of a UTF-8 sequence, or invalid
+)
+
+var stringClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c == '"':
+			t[c] = quoteByte
+		case c == '\\':
+			t[c] = escapeByte
+		case c < 0x20:
+			t[c] = controlByte
+		case c >= 0x80:
+			t[c] = highByte
+		}
+	}
+	return t
+}()
+
 // scanString returns the index just past the JSON string at data[i], and
 // whether it is one: no control characters, and only the escapes of
-// RFC 8259 §7.
-func scanString(data string, i int) (int, bool) {
+// RFC 8259 §7. plain reports that it has neither escapes nor bytes of
+// 0x80 and above, so that its text is the bytes between its quotes.
+func scanString(data string, i int) (end int, plain, ok bool) {
 	if i >= len(data) || data[i] != '"' {
-		return i, false
+		return i, false, false
 	}
+	plain = true
 	for i++; i < len(data); i++ {
-		switch c := data[i]; {
-		case c == '"':
-			return i + 1, true
-		case c < 0x20:
-			return i, false
-		case c == '\\':
+		switch stringClass[data[i]] {
+		case plainByte:
+		case quoteByte:
+			return i + 1, plain, true
+		case controlByte:
+			return i, false, false
+		case highByte:
+			plain = false
+		case escapeByte:
+			plain = false
 			if i++; i >= len(data) {
-				return i, false
+				return i, false, false
 			}
 			switch data[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if i+4 >= len(data) {
-					return i, false
-				}
-				if !isHex(data[i+1]) || !isHex(data[i+2]) || !isHex(data[i+3]) || !isHex(data[i+4]) {
-					return i, false
+				if i+4 >= len(data) || !isHex(data[i+1]) || !isHex(data[i+2]) || !isHex(data[i+3]) || !isHex(data[i+4]) {
+					return i, false, false
 				}
 				i += 4
 			default:
-				return i, false
+				return i, false, false
 			}
 		}
 	}
-	return i, false
+	return i, false, false
 }
 
 func isHex(c byte) bool {
