@@ -69,9 +69,12 @@
 //     payload's (the payload as Raw, the string the claims point into, and
 //     room for claims whose escapes had to be decoded), 16 bytes per "aud"
 //     and scope value, and 768 bytes for the entry itself and the claims
-//     its hits share; at most about 3.25 times the token plus 768 bytes. The table of slots is fixed: 8
-//     bytes per slot, 1 to 2 slots per entry of TokenCacheSize, allocated
-//     on the first insert. A full cache evicts: the hand of a CLOCK sweep
+//     its hits share; at most about 3.25 times the token plus 768 bytes.
+//     The table of slots is fixed: 24 bytes per slot (the entry's
+//     pointer, its hash and its CLOCK mark, so that a lookup or an
+//     eviction reads one cache line of a set and then only the entry it
+//     wants), 1 to 2 slots per entry of TokenCacheSize, allocated on the
+//     first insert. A full cache evicts: the hand of a CLOCK sweep
 //     passes over entries hit since it last passed them (a second chance)
 //     and removes the first that was not, so a flood of tokens presented
 //     once pushes out its own kind first. A token lands in one of 2^k sets

@@ -99,10 +99,19 @@ func (c *tokenCache) counts() (hits, misses uint64) {
 	return hits, misses
 }
 
+// cacheTable is the fixed array of slots. Beside each slot it keeps its
+// entry's hash (tags) and its CLOCK state (marks), so that a lookup and
+// an eviction read one cache line of a set's tags or marks and touch only
+// the entry they want, not every entry of the set.
 type cacheTable struct {
 	mask  uint64 // sets - 1; sets is a power of two
 	slots []atomic.Pointer[cacheEntry]
+	tags  []atomic.Uint64 // the entry's hash with the low bit set; 0 for an empty slot
+	marks []atomic.Uint64 // the entry's insertion number << 1, | 1 once it was hit since the hand passed
 }
+
+// tagOf is the tag of an entry of hash h: never 0, the tag of no entry.
+func tagOf(h uint64) uint64 { return h | 1 }
 
 // cacheEntry is one verified token and what a hit must re-check.
 type cacheEntry struct {
@@ -124,10 +133,8 @@ type cacheEntry struct {
 	gen       atomic.Uint64
 	keyUntil  atomic.Int64 // UnixNano after which the source stops serving the set; stored before gen
 
-	size int64  // bytes counted against maxBytes
-	slot int    // index in table.slots; guarded by tokenCache.mu
-	seq  uint64 // insertion order; guarded by tokenCache.mu
-	used atomic.Bool
+	size int64 // bytes counted against maxBytes
+	slot int   // index in table.slots; guarded by tokenCache.mu
 }
 
 // newTokenCache returns a cache of at most maxEntries entries and maxBytes
@@ -146,11 +153,16 @@ func (c *tokenCache) get(token string) *cacheEntry {
 		return nil
 	}
 	h := c.hash(token)
-	set := t.slots[(h&t.mask)*cacheWays:][:cacheWays]
-	for i := range set {
-		if e := set[i].Load(); e != nil && e.hash == h && e.token == token {
-			if !e.used.Load() {
-				e.used.Store(true)
+	base, tag := int(h&t.mask)*cacheWays, tagOf(h)
+	for i := base; i < base+cacheWays; i++ {
+		if t.tags[i].Load() != tag {
+			continue
+		}
+		// The tag only says where to look: the slot may have changed
+		// since, and two tokens may share a hash. The token decides.
+		if e := t.slots[i].Load(); e != nil && e.token == token {
+			if m := t.marks[i].Load(); m&1 == 0 {
+				t.marks[i].Or(1)
 			}
 			return e
 		}
@@ -185,16 +197,17 @@ func (c *tokenCache) put(e *cacheEntry) {
 		t = newCacheTable(c.maxEntries)
 		c.table.Store(t)
 	}
-	base := int(e.hash&t.mask) * cacheWays
+	base, tag := int(e.hash&t.mask)*cacheWays, tagOf(e.hash)
 	free := -1
 	for i := base; i < base+cacheWays; i++ {
-		old := t.slots[i].Load()
-		switch {
-		case old == nil:
+		switch tg := t.tags[i].Load(); {
+		case tg == 0:
 			free = max(free, i)
-		case old.hash == e.hash && old.token == e.token:
-			c.removeLocked(t, old)
-			free = i
+		case tg == tag:
+			if old := t.slots[i].Load(); old.token == e.token {
+				c.removeLocked(t, old)
+				free = i
+			}
 		}
 	}
 	if free < 0 {
@@ -206,31 +219,36 @@ func (c *tokenCache) put(e *cacheEntry) {
 		c.evictLocked(t)
 	}
 	c.seq++
-	e.slot, e.seq = free, c.seq
+	e.slot = free
 	c.n++
 	c.bytes += e.size
+	t.marks[free].Store(c.seq << 1)
 	t.slots[free].Store(e)
+	t.tags[free].Store(tag)
 }
 
 func newCacheTable(maxEntries int) *cacheTable {
 	sets := 1 << bits.Len(uint((maxEntries+cacheWays-1)/cacheWays-1)) // the power of two ≥ maxEntries/cacheWays
-	return &cacheTable{mask: uint64(sets - 1), slots: make([]atomic.Pointer[cacheEntry], sets*cacheWays)}
+	n := sets * cacheWays
+	return &cacheTable{mask: uint64(sets - 1), slots: make([]atomic.Pointer[cacheEntry], n),
+		tags: make([]atomic.Uint64, n), marks: make([]atomic.Uint64, n)}
 }
 
 // victimLocked picks the slot of a full set to reuse: the oldest entry not
 // hit since it was last looked at here, clearing the marks of those that
 // were (a second chance, as the sweep gives over the whole table); the
-// oldest entry when all were hit.
+// oldest entry when all were hit. It reads the set's marks, not its
+// entries.
 func (c *tokenCache) victimLocked(t *cacheTable, base int) int {
 	victim, oldest := -1, base
 	for i := base; i < base+cacheWays; i++ {
-		e := t.slots[i].Load()
-		if e.seq < t.slots[oldest].Load().seq {
+		m := t.marks[i].Load()
+		if m>>1 < t.marks[oldest].Load()>>1 {
 			oldest = i
 		}
-		if e.used.Load() {
-			e.used.Store(false)
-		} else if victim < 0 || e.seq < t.slots[victim].Load().seq {
+		if m&1 != 0 {
+			t.marks[i].And(^uint64(1))
+		} else if victim < 0 || m>>1 < t.marks[victim].Load()>>1 {
 			victim = i
 		}
 	}
@@ -247,23 +265,23 @@ func (c *tokenCache) evictLocked(t *cacheTable) {
 	for steps := 0; ; steps++ {
 		i := c.hand
 		c.hand = (c.hand + 1) % len(t.slots)
-		e := t.slots[i].Load()
-		if e == nil {
+		if t.tags[i].Load() == 0 {
 			continue
 		}
 		// Hits mark entries without the lock; past two turns, the next
 		// entry goes whatever its mark, so that the sweep always ends.
-		if e.used.Load() && steps < 2*len(t.slots) {
-			e.used.Store(false)
+		if m := t.marks[i].Load(); m&1 != 0 && steps < 2*len(t.slots) {
+			t.marks[i].And(^uint64(1))
 			continue
 		}
-		c.removeLocked(t, e)
+		c.removeLocked(t, t.slots[i].Load())
 		c.evicted++
 		return
 	}
 }
 
 func (c *tokenCache) removeLocked(t *cacheTable, e *cacheEntry) {
+	t.tags[e.slot].Store(0)
 	t.slots[e.slot].Store(nil)
 	c.n--
 	c.bytes -= e.size
