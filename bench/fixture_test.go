@@ -44,6 +44,7 @@ type fixture struct {
 
 	poolOnce sync.Once
 	pools    map[string][]string // algorithm => freshPool distinct valid tokens; see pool
+	fillers  map[string][]string // algorithm => fillerTokens more; see pool
 	manyOnce sync.Once
 	many     []string // manyTokens distinct RS256 tokens; see manyRS256
 }
@@ -115,20 +116,28 @@ func newFixture() *fixture {
 }
 
 // freshPool is the number of distinct tokens per algorithm that the
-// benchmarks of fresh tokens cycle through: four times the token cache
-// their verifier gets (freshCache), so that every Verify misses, checks
-// the token in full and inserts it, evicting another.
+// benchmarks of fresh tokens cycle through. Their verifier's token cache
+// (freshCache entries) is filled first with fillerTokens other tokens, each
+// verified twice, so that it is full and every set of it is: a pool token
+// then misses, is checked in full and is not admitted (a full cache takes
+// a token at its second verification while its doorkeeper, of
+// freshCache/2 hashes, remembers the first, and 255 other tokens come
+// between two of one token's).
 const (
-	freshPool  = 256
-	freshCache = 64
+	freshPool    = 256
+	freshCache   = 64
+	fillerTokens = 4 * freshCache
 )
 
 // pool returns freshPool distinct valid tokens of alg (they differ in
 // "jti"), made on first use.
 func (f *fixture) pool(alg string) []string {
 	f.poolOnce.Do(func() {
-		f.pools = map[string][]string{}
+		f.pools, f.fillers = map[string][]string{}, map[string][]string{}
 		for _, a := range algs {
+			for i := range fillerTokens {
+				f.fillers[a] = append(f.fillers[a], f.sign(a, f.claims(map[string]any{"jti": fmt.Sprintf("filler-%04d", i)})))
+			}
 			for i := range freshPool {
 				f.pools[a] = append(f.pools[a], f.sign(a, f.claims(map[string]any{"jti": fmt.Sprintf("fresh-%04d", i)})))
 			}

@@ -69,3 +69,34 @@ func TestImplsRejectWhatTheyMustCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestFreshPoolMissesTokengatesCache keeps the fresh-token benchmarks
+// honest about tokengate's cache: the verifier they measure, its cache
+// full of filler tokens, gets not one hit from two turns of the fresh
+// pool, so every Verify they time is a full check.
+func TestFreshPoolMissesTokengatesCache(t *testing.T) {
+	f := getFixture(t)
+	for _, alg := range algs {
+		v := newFreshTokengateJWT(t, f, alg)
+		hits := func() uint64 {
+			for _, st := range v.CacheStats() {
+				if st.Cache == "verified" {
+					return st.Hits
+				}
+			}
+			t.Fatal("no verified-token cache stats")
+			return 0
+		}
+		before := hits()
+		for range 2 {
+			for _, tok := range f.pool(alg) {
+				if _, err := v.Verify(t.Context(), tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if n := hits() - before; n != 0 {
+			t.Errorf("%s: %d of %d fresh-pool verifications were cache hits, want 0", alg, n, 2*freshPool)
+		}
+	}
+}

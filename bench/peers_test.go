@@ -69,11 +69,27 @@ func newTokengateJWT(tb testing.TB, f *fixture, cacheSize ...int) *verifier.JWT 
 	return v
 }
 
-// newTokengate is tokengate as BenchmarkVerify measures it: with a token
-// cache of freshCache entries, which the benchmark's freshPool tokens
-// overflow, so that every Verify is a full check followed by an insert.
-func newTokengate(tb testing.TB, f *fixture, _ string) verifyFunc {
-	return tokengateFunc(newTokengateJWT(tb, f, freshCache))
+// newTokengate is tokengate as BenchmarkVerify measures it: see
+// newFreshTokengateJWT.
+func newTokengate(tb testing.TB, f *fixture, alg string) verifyFunc {
+	return tokengateFunc(newFreshTokengateJWT(tb, f, alg))
+}
+
+// newFreshTokengateJWT returns a verifier with a token cache of freshCache
+// entries, full of filler tokens of alg, each verified twice (see
+// freshPool), so that the fresh pool's tokens are checked in full.
+func newFreshTokengateJWT(tb testing.TB, f *fixture, alg string) *verifier.JWT {
+	tb.Helper()
+	v := newTokengateJWT(tb, f, freshCache)
+	f.pool(alg)
+	for _, tok := range f.fillers[alg] {
+		for range 2 {
+			if _, err := v.Verify(tb.Context(), tok); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	return v
 }
 
 func tokengateFunc(v *verifier.JWT) verifyFunc {

@@ -18,3 +18,11 @@ func TamperedHits(v *JWT) uint64 {
 	}
 	return v.tokens.tampered.Load()
 }
+
+// DeclinedTokens counts the verified tokens v's full cache did not admit.
+func DeclinedTokens(v *JWT) uint64 {
+	if v.tokens == nil {
+		return 0
+	}
+	return v.tokens.declined.Load()
+}

@@ -345,7 +345,11 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if !cached {
 		v.headers.put(headSeg, h)
 	}
-	p, ok := decodePayload(payloadSeg, token, v.tokens != nil)
+	// A token that may enter the cache (see tokenCache.admits) gets its
+	// entry below, with room for the claims its hits will share, and a
+	// copy of the token in the payload's allocation.
+	admitted := v.tokens != nil && v.tokens.admits(token)
+	p, ok := decodePayload(payloadSeg, token, admitted)
 	if !ok {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "payload is not canonical base64url (RFC 7515 §2)")
 	}
@@ -365,11 +369,9 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err // RFC 9449 §6.1, §7.2; RFC 8705 §3
 	}
-	// A token that may be cached gets its entry now, with room for the
-	// claims its hits will share: one allocation for both.
 	var e *cacheEntry
 	var out *Claims
-	if v.tokens != nil {
+	if admitted {
 		e = new(cacheEntry)
 		out = &e.shared
 	} else {

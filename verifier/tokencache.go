@@ -44,6 +44,16 @@ const (
 // it gets a second chance, so a flood of tokens presented once pushes out
 // other such tokens before the ones clients reuse. A full set evicts one of
 // its own entries the same way.
+//
+// Admission: when inserting a token would evict another (its set is
+// full, or the cache is at its bounds: an insert had to evict to stay
+// within them, and nothing has left the cache otherwise since), the token
+// enters only when it is verified in full a second time while a
+// doorkeeper still holds its hash: a table of hashes, half as many as the
+// cache's entries, of tokens verified once meanwhile. A token verified
+// only once then costs no insert and evicts nothing, so a working set
+// larger than the cache, or a flood of distinct tokens, does not churn
+// it; a token its client reuses enters at its second use.
 type tokenCache struct {
 	seed       maphash.Seed
 	maxEntries int
@@ -65,6 +75,10 @@ type tokenCache struct {
 	lookups  [statStripes]statStripe
 	tampered atomic.Uint64
 	warned   atomic.Bool // the first tampering was logged
+
+	full     atomic.Bool     // at the bounds: admission goes through door
+	door     []atomic.Uint64 // tags of tokens verified once while full; a power of two long
+	declined atomic.Uint64   // verified tokens not admitted, for tests
 }
 
 // statStripes is the number of stripes of the lookup counters: 64 lines
@@ -143,7 +157,46 @@ func newTokenCache(maxEntries int, maxBytes int64) *tokenCache {
 	if maxEntries < 0 {
 		return nil
 	}
-	return &tokenCache{seed: maphash.MakeSeed(), maxEntries: maxEntries, maxBytes: maxBytes}
+	door := 16
+	for door < maxEntries/2 {
+		door *= 2
+	}
+	return &tokenCache{seed: maphash.MakeSeed(), maxEntries: maxEntries, maxBytes: maxBytes,
+		door: make([]atomic.Uint64, door)}
+}
+
+// admits reports whether token, which passed every check, may enter the
+// cache: always when it can without evicting another; otherwise at its
+// second full verification while the doorkeeper remembers the first.
+func (c *tokenCache) admits(token string) bool {
+	h := c.hash(token)
+	if !c.full.Load() && c.setHasRoom(h) {
+		return true
+	}
+	d := &c.door[(h>>32)&uint64(len(c.door)-1)] // other bits than the set's
+	if d.Load() == tagOf(h) {
+		d.Store(0)
+		return true
+	}
+	d.Store(tagOf(h))
+	c.declined.Add(1)
+	return false
+}
+
+// setHasRoom reports whether the set of hash h has a free slot (or no
+// table is made yet): reading its tags, one cache line.
+func (c *tokenCache) setHasRoom(h uint64) bool {
+	t := c.table.Load()
+	if t == nil {
+		return true
+	}
+	base := int(h&t.mask) * cacheWays
+	for i := base; i < base+cacheWays; i++ {
+		if t.tags[i].Load() == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // get returns the entry for token, or nil. It takes no lock.
@@ -217,6 +270,7 @@ func (c *tokenCache) put(e *cacheEntry) {
 	}
 	for c.n > 0 && (c.n >= c.maxEntries || c.bytes+e.size > c.maxBytes) {
 		c.evictLocked(t)
+		c.full.Store(true)
 	}
 	c.seq++
 	e.slot = free
@@ -287,12 +341,15 @@ func (c *tokenCache) removeLocked(t *cacheTable, e *cacheEntry) {
 	c.bytes -= e.size
 }
 
-// remove drops e if it is still in the cache.
+// remove drops e if it is still in the cache: it expired, its key left
+// the set, or it was forgotten. That makes room, so the cache admits
+// every token again until it is back at its bound.
 func (c *tokenCache) remove(e *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t := c.table.Load(); t != nil && t.slots[e.slot].Load() == e {
 		c.removeLocked(t, e)
+		c.full.Store(false)
 	}
 }
 
@@ -311,6 +368,7 @@ func (c *tokenCache) purge(stop bool) {
 	c.table.Store(nil)
 	c.n, c.bytes, c.hand = 0, 0, 0
 	c.closed = c.closed || stop
+	c.full.Store(false)
 }
 
 // each calls fn with every entry, under the lock; fn returns false to have
@@ -325,6 +383,7 @@ func (c *tokenCache) each(fn func(e *cacheEntry) bool) {
 	for i := range t.slots {
 		if e := t.slots[i].Load(); e != nil && !fn(e) {
 			c.removeLocked(t, e)
+			c.full.Store(false)
 		}
 	}
 }

@@ -88,9 +88,16 @@ func TestFloodOfDistinctTokensStaysWithinTheBound(t *testing.T) {
 					}
 				}
 			}
+			// Every token was kept, evicted, or not admitted by the full
+			// cache; once full, a flood of tokens seen once churns it no
+			// more (tokenCache.admits).
 			entries, bytes, evicted := verifier.TokenCacheStats(v)
-			if int(evicted) != n-entries {
-				t.Errorf("evicted %d of %d tokens with %d kept, want %d", evicted, n, entries, n-entries)
+			declined := verifier.DeclinedTokens(v)
+			if int(evicted+declined) != n-entries {
+				t.Errorf("%d tokens: %d kept, %d evicted, %d declined; want them to add up", n, entries, evicted, declined)
+			}
+			if evicted > uint64(tt.entries) {
+				t.Errorf("a flood of %d distinct tokens evicted %d entries, want at most the cache's %d: once full, tokens seen once are not admitted", n, evicted, tt.entries)
 			}
 			// The table of slots is fixed: 24 bytes a slot (the pointer,
 			// its tag and its mark), at most twice TokenCacheSize slots.
@@ -286,26 +293,85 @@ func TestFullCacheEvictsTheOldestTokensFirst(t *testing.T) {
 	v := newHMACVerifier(t, h, 8, 1<<20)
 	verify := func(i int) (hit bool) {
 		t.Helper()
-		_, _, before := verifier.TokenCacheStats(v)
-		entriesBefore, _, _ := verifier.TokenCacheStats(v)
+		before := verifiedHits(v)
 		if _, err := v.Verify(t.Context(), h.token(i)); err != nil {
 			t.Fatal(err)
 		}
-		entries, _, after := verifier.TokenCacheStats(v)
-		return after == before && entries == entriesBefore
+		return verifiedHits(v) > before
 	}
+	// A full cache admits a token at its second verification
+	// (tokenCache.admits): each token is presented twice.
+	use := func(i int) { verify(i); verify(i) }
 	for i := range 16 {
-		verify(i)
+		use(i)
 	}
 	for i := 8; i < 16; i++ {
 		if !verify(i) {
 			t.Errorf("token %d, among the last 8 presented, was evicted", i)
 		}
 	}
-	verify(100) // evicts one of 8..15, all hit: the oldest, 8
+	use(100) // evicts one of 8..15, all hit: the oldest, 8
 	for i := 9; i < 16; i++ {
 		if !verify(i) {
 			t.Errorf("token %d was evicted before the older token 8", i)
 		}
 	}
+	if verify(8) {
+		t.Error("token 8, the oldest, was kept and a newer one evicted")
+	}
+}
+
+// TestFloodOfOneTimeTokensDoesNotEvictReusedOnes stops a client (or an
+// attacker holding many valid tokens) that presents a stream of distinct
+// tokens once each from pushing the tokens other clients reuse out of a
+// full cache: once full, a token enters only at its second verification.
+func TestFloodOfOneTimeTokensDoesNotEvictReusedOnes(t *testing.T) {
+	h := hsTokens{secret: []byte("0123456789abcdef0123456789abcdef"), now: time.Unix(1_800_000_000, 0)}
+	const size = 64
+	v := newHMACVerifier(t, h, size, 1<<20)
+	verify := func(i int) bool {
+		t.Helper()
+		before := verifiedHits(v)
+		if _, err := v.Verify(t.Context(), h.token(i)); err != nil {
+			t.Fatal(err)
+		}
+		return verifiedHits(v) > before
+	}
+	// Clients reuse 2×size tokens: more than fit, so the cache fills and
+	// evicts; the reused tokens are those it holds after three rounds.
+	for range 2 {
+		for i := range 2 * size {
+			verify(i)
+		}
+	}
+	var reused []int
+	for i := range 2 * size {
+		if verify(i) {
+			reused = append(reused, i)
+		}
+	}
+	if len(reused) < size/2 {
+		t.Fatalf("only %d of %d reused tokens were cached", len(reused), 2*size)
+	}
+	for i := range 20 * size { // the flood: each token once
+		verify(1_000_000 + i)
+	}
+	for _, i := range reused {
+		if !verify(i) {
+			t.Errorf("reused token %d was evicted by the flood", i)
+		}
+	}
+	if d := verifier.DeclinedTokens(v); d < 20*size-size {
+		t.Errorf("the full cache declined %d of the flood's %d tokens, want nearly all", d, 20*size)
+	}
+}
+
+// verifiedHits is the hits v's cache of verified tokens counted.
+func verifiedHits(v *verifier.JWT) uint64 {
+	for _, st := range v.CacheStats() {
+		if st.Cache == "verified" {
+			return st.Hits
+		}
+	}
+	return 0
 }
