@@ -29,7 +29,15 @@ func Parse(s string) []string {
 	if strings.TrimLeft(s, " ") == "" {
 		return nil
 	}
-	out := make([]string, 0, strings.Count(s, " ")+1)
+	return AppendParse(make([]string, 0, strings.Count(s, " ")+1), s)
+}
+
+// AppendParse appends the scope tokens of s to dst, as Parse splits them
+// (duplicates among them kept once), and returns the extended slice: a
+// caller with room in dst parses without allocating.
+func AppendParse(dst []string, s string) []string {
+	start := len(dst)
+	out := dst
 	var seen map[string]struct{} // built once the list outgrows a scan
 	for len(s) > 0 {
 		i := strings.IndexByte(s, ' ')
@@ -42,9 +50,9 @@ func Parse(s string) []string {
 		if tok == "" {
 			continue
 		}
-		if seen == nil && len(out) == scanLimit {
-			seen = make(map[string]struct{}, cap(out))
-			for _, v := range out {
+		if seen == nil && len(out)-start == scanLimit {
+			seen = make(map[string]struct{}, cap(out)-start)
+			for _, v := range out[start:] {
 				seen[v] = struct{}{}
 			}
 		}
@@ -53,7 +61,7 @@ func Parse(s string) []string {
 				continue
 			}
 			seen[tok] = struct{}{}
-		} else if slices.Contains(out, tok) {
+		} else if slices.Contains(out[start:], tok) {
 			continue
 		}
 		out = append(out, tok)

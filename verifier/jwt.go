@@ -129,8 +129,10 @@ type Config struct {
 	// token that passed every check is remembered, keyed by its exact
 	// string, and the next Verify of it only re-checks "exp", "nbf" and
 	// "iat" against the clock and that its key is still in the key set.
-	// Default (zero) 10,000; negative turns the cache off. See the package
-	// documentation for the bounds and what an entry costs.
+	// When inserting would evict another token, a token enters at its
+	// second verification. Default (zero) 10,000; negative turns the cache
+	// off. See the package documentation for the bounds, the admission of
+	// tokens and what an entry costs.
 	TokenCacheSize int
 
 	// TokenCacheBytes bounds the same cache in bytes, as each entry's
@@ -353,8 +355,21 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if !ok {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "payload is not canonical base64url (RFC 7515 §2)")
 	}
+	// The claims returned, and the array their Audience and Scopes go in
+	// when they fit, are allocated with the cache entry of a token that
+	// may be cached, or together otherwise.
+	var e *cacheEntry
+	var out *Claims
+	var spare []string
+	if admitted {
+		e = new(cacheEntry)
+		out, spare = &e.shared, e.spare[:]
+	} else {
+		b := new(claimsBox)
+		out, spare = &b.claims, b.spare[:]
+	}
 	var s claimset.Set
-	if err := claimset.ParseText(p.raw, p.text, &s); err != nil {
+	if err := claimset.ParseText(p.raw, p.text, &s, spare); err != nil {
 		return nil, errorf(ErrMalformedToken, errors.Join(jwt.ErrTokenMalformed, err), "malformed claims")
 	}
 	if !h.accessTyped {
@@ -369,14 +384,6 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err // RFC 9449 §6.1, §7.2; RFC 8705 §3
 	}
-	var e *cacheEntry
-	var out *Claims
-	if admitted {
-		e = new(cacheEntry)
-		out = &e.shared
-	} else {
-		out = new(Claims)
-	}
 	*out = Claims(s.Registered)
 	if out, err = v.finish(out); err != nil {
 		return nil, err
@@ -384,6 +391,17 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	v.remember(e, p.token, h, key, out, cnf)
 	return out, nil
 }
+
+// claimsBox is the claims of a token that is not cached, with room for
+// their Audience and Scopes.
+type claimsBox struct {
+	claims Claims
+	spare  [spareStrings]string
+}
+
+// spareStrings is how many "aud" and scope values fit beside the claims
+// without an allocation of their own.
+const spareStrings = 4
 
 // payload is a decoded payload segment: raw, the bytes (Claims.Raw);
 // text, the same bytes as a string, which the claim strings are cut from;

@@ -37,8 +37,9 @@ const (
 // equals the token byte for byte is a hit: the hash chooses where to look
 // and never decides a hit, so two tokens never share an entry. Slots are
 // atomic pointers to entries that never change after they are published
-// (but for the atomics in them), so a lookup takes no lock and, but for an
-// entry's first hit, writes nothing shared. Every change is made under mu.
+// (but for the atomics in them), so a lookup takes no lock and writes
+// nothing shared but a slot's first hit mark and a striped hit counter.
+// Every change is made under mu.
 //
 // Eviction is CLOCK: an entry that has been hit since the hand last passed
 // it gets a second chance, so a flood of tokens presented once pushes out
@@ -133,6 +134,7 @@ type cacheEntry struct {
 	hash   uint64
 	claims Claims                 // the cache's own copy, never handed out; slices clipped to their length
 	shared Claims                 // the copy hits hand out at first, allocated with the entry
+	spare  [spareStrings]string   // the array of claims.Audience and claims.Scopes when they fit
 	out    atomic.Pointer[Claims] // the copy every hit hands out, read-only (see JWT.handOut): shared, or a later one
 	cnf    binding.Confirmation   // the token's "cnf", parsed once, checked against every request's proof; zero for a bearer token
 

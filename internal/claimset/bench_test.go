@@ -15,8 +15,9 @@ func BenchmarkParse(b *testing.B) {
 	b.Run("ParseText", func(b *testing.B) {
 		b.ReportAllocs()
 		var s Set
+		var spare [4]string
 		for b.Loop() {
-			if err := ParseText(benchPayload, text, &s); err != nil {
+			if err := ParseText(benchPayload, text, &s, spare[:]); err != nil {
 				b.Fatal(err)
 			}
 		}

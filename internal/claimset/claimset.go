@@ -117,7 +117,7 @@ var ErrMalformed = errors.New("claimset: malformed claims")
 // modify data afterwards.
 func Parse(data []byte) (*Set, error) {
 	s := new(Set)
-	if err := ParseText(data, string(data), s); err != nil {
+	if err := ParseText(data, string(data), s, nil); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -128,8 +128,10 @@ func Parse(data []byte) (*Set, error) {
 // the claim strings are cut from. Parse makes text with one copy of raw; a
 // caller that decodes the payload itself can make both in one allocation.
 // text must never change (it is a Go string), and raw must not be
-// modified afterwards.
-func ParseText(raw []byte, text string, s *Set) error {
+// modified afterwards. Audience and Scopes are put in spare's array, one
+// after the other, when they fit, so that a caller that allocates spare
+// with the claims saves two allocations; each is cut to its length.
+func ParseText(raw []byte, text string, s *Set, spare []string) error {
 	var w wire
 	err := members(text, func(name, value string) error {
 		if f := w.field(name); f != nil {
@@ -147,7 +149,7 @@ func ParseText(raw []byte, text string, s *Set) error {
 	if err := w.strings(s); err != nil {
 		return err
 	}
-	if err := w.registered(&s.Registered); err != nil {
+	if err := w.registered(&s.Registered, spare[:0]); err != nil {
 		return err
 	}
 	s.Registered.Raw = raw
@@ -183,15 +185,22 @@ func (w *wire) strings(s *Set) error {
 	return err
 }
 
-// registered decodes aud, the scopes and the NumericDates.
-func (w *wire) registered(r *Registered) error {
+// registered decodes aud, the scopes and the NumericDates; aud and then
+// the scopes are appended to spare while they fit.
+func (w *wire) registered(r *Registered, spare []string) error {
 	var err error
-	if r.Audience, err = stringOrArray("aud", w.aud); err != nil {
+	if r.Audience, err = stringOrArray("aud", w.aud, spare); err != nil {
 		return err
 	}
-	if r.Scopes, err = scopeClaims(w.scope, w.scp); err != nil {
+	r.Audience = clip(r.Audience)
+	rest := []string(nil)
+	if n := len(r.Audience); n <= cap(spare) {
+		rest = spare[n:n]
+	}
+	if r.Scopes, err = scopeClaims(w.scope, w.scp, rest); err != nil {
 		return err
 	}
+	r.Scopes = clip(r.Scopes)
 	if r.ExpiresAt, err = numericDate("exp", w.exp); err != nil {
 		return err
 	}
@@ -202,24 +211,33 @@ func (w *wire) registered(r *Registered) error {
 	return err
 }
 
+// clip cuts list to its length, so that an append copies it; nil when
+// empty.
+func clip(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	return list[:len(list):len(list)]
+}
+
 func isAbsent(raw string) bool {
 	return raw == "" || raw == "null"
 }
 
 // stringOrArray decodes a claim that is a string or an array of strings,
-// as "aud" is (RFC 7519 §4.1.3).
-func stringOrArray(name string, raw string) ([]string, error) {
+// as "aud" is (RFC 7519 §4.1.3), appending to dst.
+func stringOrArray(name string, raw string, dst []string) ([]string, error) {
 	if isAbsent(raw) {
-		return nil, nil
+		return dst, nil
 	}
 	if raw[0] == '"' {
 		s, err := String(name, raw)
-		return []string{s}, err
+		return append(dst, s), err
 	}
 	if raw[0] != '[' {
 		return nil, fmt.Errorf("%w: %q must be a string or an array of strings", ErrMalformed, name)
 	}
-	var list []string
+	list := dst
 	for i := skipSpace(raw, 1); i < len(raw) && raw[i] != ']'; {
 		if raw[i] != '"' {
 			return nil, fmt.Errorf("%w: %q must be a string or an array of strings", ErrMalformed, name)
@@ -239,17 +257,20 @@ func stringOrArray(name string, raw string) ([]string, error) {
 
 // scopeClaims reads granted scopes from "scope", a space-delimited string
 // (RFC 9068 §2.2.3, RFC 6749 §3.3), or else from "scp", an array of strings
-// or a space-delimited string.
-func scopeClaims(scope, scp string) ([]string, error) {
+// or a space-delimited string, appending them to dst.
+func scopeClaims(scope, scp string, dst []string) ([]string, error) {
 	if !isAbsent(scope) {
 		s, err := String("scope", scope)
-		return scopes.Parse(s), err
+		if err != nil {
+			return nil, err
+		}
+		return scopes.AppendParse(dst, s), nil
 	}
-	list, err := stringOrArray("scp", scp)
+	list, err := stringOrArray("scp", scp, dst)
 	if err != nil || len(list) != 1 || scp[0] != '"' {
 		return list, err
 	}
-	return scopes.Parse(list[0]), nil
+	return scopes.AppendParse(dst, list[0]), nil
 }
 
 // numericDate decodes a NumericDate (RFC 7519 §2): a JSON number of seconds

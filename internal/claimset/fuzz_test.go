@@ -22,6 +22,14 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
+		var spared Set
+		var spare [2]string
+		if err := ParseText(data, string(data), &spared, spare[:]); err != nil {
+			t.Fatalf("ParseText with a spare array refused %q, which Parse accepts: %v", data, err)
+		}
+		if !reflect.DeepEqual(spared.Audience, s.Audience) || !reflect.DeepEqual(spared.Scopes, s.Scopes) {
+			t.Fatalf("with a spare array aud %q scopes %q, without %q %q (input %q)", spared.Audience, spared.Scopes, s.Audience, s.Scopes, data)
+		}
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(data, &m); err != nil {
 			t.Fatalf("Parse accepted %q that encoding/json refuses: %v", data, err)

@@ -77,3 +77,46 @@ func TestValidWalkNestingLimitIsEncodingJSONs(t *testing.T) {
 		t.Error("a megabyte of open brackets was accepted")
 	}
 }
+
+// TestParseTextPutsAudienceAndScopesInSpare: with room, aud and the
+// scopes share the caller's array, each cut to its length so that an
+// append copies instead of writing over the other; without room they get
+// arrays of their own, with the same values.
+func TestParseTextPutsAudienceAndScopesInSpare(t *testing.T) {
+	data := []byte(`{"aud":["a","b"],"scope":"x y"}`)
+	var s Set
+	var spare [4]string
+	if err := ParseText(data, string(data), &s, spare[:]); err != nil {
+		t.Fatal(err)
+	}
+	if &s.Audience[0] != &spare[0] || &s.Scopes[0] != &spare[2] {
+		t.Error("aud and scopes were not put in the spare array")
+	}
+	if cap(s.Audience) != 2 || cap(s.Scopes) != 2 {
+		t.Errorf("cap(aud) = %d, cap(scopes) = %d, want 2 and 2", cap(s.Audience), cap(s.Scopes))
+	}
+	_ = append(s.Audience, "evil")
+	if s.Scopes[0] != "x" {
+		t.Errorf("an append to aud wrote over the scopes: %q", s.Scopes)
+	}
+	var small [3]string
+	var t2 Set
+	if err := ParseText(data, string(data), &t2, small[:]); err != nil {
+		t.Fatal(err)
+	}
+	if !slicesEqual(t2.Audience, []string{"a", "b"}) || !slicesEqual(t2.Scopes, []string{"x", "y"}) {
+		t.Errorf("without room: aud %q, scopes %q", t2.Audience, t2.Scopes)
+	}
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
