@@ -122,7 +122,10 @@ func newFixture() *fixture {
 // then misses, is checked in full and is not admitted (a full cache takes
 // a token at its second verification while its doorkeeper, of
 // freshCache/2 hashes, remembers the first, and 255 other tokens come
-// between two of one token's).
+// between two of one token's). A pool token alone in its doorkeeper slot
+// would enter at its second turn and hit from its third: the odds are
+// (31/32)^255 for each, about one algorithm's run in twelve has one, and
+// its hits are then 1 in 256 of the verifications.
 const (
 	freshPool    = 256
 	freshCache   = 64
