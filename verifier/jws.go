@@ -3,6 +3,7 @@ package verifier
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -112,25 +113,33 @@ func (v *JWT) checkHeader(rawAlg, rawKid, rawTyp string, kidPresent, typPresent,
 // headerCache remembers the headers of tokens whose signature verified, so
 // that the next token of the same issuer and key skips their decoding. Only
 // verified headers enter, so a flood of forged tokens cannot fill it; it is
-// emptied when full.
+// emptied when full. Lookups take no lock: the map is never changed once
+// published, and an insert, rare (a new key or header shape), publishes a
+// copy with the header added, under mu; a copy holds at most
+// headerCacheSize entries.
 type headerCache struct {
-	mu sync.RWMutex
-	m  map[string]*header // guarded by mu; header segment => decoded header
+	m  atomic.Pointer[map[string]*header] // header segment => decoded header
+	mu sync.Mutex                         // serializes puts
 }
 
 const headerCacheSize = 64
 
 func (c *headerCache) get(seg string) *header {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.m[seg]
+	if m := c.m.Load(); m != nil {
+		return (*m)[seg]
+	}
+	return nil
 }
 
 func (c *headerCache) put(seg string, h *header) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= headerCacheSize {
-		c.m = make(map[string]*header, headerCacheSize)
+	next := make(map[string]*header, headerCacheSize)
+	if old := c.m.Load(); old != nil && len(*old) < headerCacheSize {
+		for k, v := range *old {
+			next[k] = v
+		}
 	}
-	c.m[strings.Clone(seg)] = h
+	next[strings.Clone(seg)] = h
+	c.m.Store(&next)
 }
