@@ -150,13 +150,15 @@ func BenchmarkVerifyParallel(b *testing.B) {
 }
 
 // inParallel runs b.N calls of op over GOMAXPROCS goroutines, each its
-// share, each goroutine's i starting elsewhere (op takes i modulo its
-// pool). It stands in
-// for b.RunParallel, whose per-goroutine iteration counters (testing.PB,
-// 32 bytes, written on every Next) are allocated side by side and can
-// share a cache line: for an operation of a few tens of nanoseconds, that
-// false sharing in the harness doubled ns/op in some runs and not in
-// others. Here each goroutine counts in a register.
+// share: goroutine w calls op with w, w+P, w+2P, ... (P goroutines), so
+// that over a pool whose length P divides, each cycles through its own
+// tokens and none is verified by two goroutines (a token another
+// goroutine just verified could be one tokengate's cache admits). It
+// stands in for b.RunParallel, whose per-goroutine iteration counters
+// (testing.PB, 32 bytes, written on every Next) are allocated side by side
+// and can share a cache line: for an operation of a few tens of
+// nanoseconds, that false sharing in the harness doubled ns/op in some
+// runs and not in others. Here each goroutine counts in a register.
 func inParallel(b *testing.B, op func(i int) bool) {
 	procs := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -169,8 +171,8 @@ func inParallel(b *testing.B, op func(i int) bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i, start := 0, w*(b.N/procs+97); i < n; i++ {
-				if !op(start + i) {
+			for j := range n {
+				if !op(w + j*procs) {
 					return
 				}
 			}
