@@ -16,9 +16,12 @@
 // of the same run.
 //
 // The groups: BenchmarkVerify (fresh tokens: every implementation cycles
-// through the distinct tokens, tokengate with a token cache too small to
-// hold them), BenchmarkVerifyRepeated (one token again: a hit in
-// tokengate's cache), BenchmarkVerifyParallel (b.RunParallel),
+// through the distinct tokens, tokengate with a small token cache full of
+// other tokens, so that none of them is a hit), BenchmarkVerifyPaired
+// (the floor and tokengate timed op by op, which decides the fresh-token
+// targets), BenchmarkVerifyRepeated (one token again: a hit in
+// tokengate's cache), BenchmarkVerifyParallel (GOMAXPROCS goroutines,
+// each with its own tokens),
 // BenchmarkHTTP* (the middleware, in process and over loopback),
 // BenchmarkLoad (64 clients in a closed loop over loopback, requests/s and
 // p99), BenchmarkGRPC, BenchmarkIntrospection, and BenchmarkRSAModulus
@@ -27,7 +30,8 @@
 // The tests of this package check that every verifier compared accepts
 // the fixture's tokens and refuses a token for another audience, another
 // issuer, an expired one and one with a bad signature, so that no peer is
-// faster for skipping a check.
+// faster for skipping a check, and that the fresh pool never hits
+// tokengate's cache. CI runs them.
 //
 // run.sh runs the tests, then every benchmark COUNT times with -benchmem
 // (as COUNT interleaved rounds of one test binary, so that load from

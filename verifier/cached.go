@@ -28,11 +28,13 @@ type keyVersions interface {
 // back before "nbf" or "iat"), with the leeway, or the key that verified
 // it left the key set. Such an entry is dropped, and Verify checks the
 // token from scratch, which refuses it with the reason.
-func (v *JWT) cached(token string) (c *Claims, cnf binding.Confirmation) {
+//
+// h is the token's hash in the cache (tokenCache.hash).
+func (v *JWT) cached(token string, h uint64) (c *Claims, cnf binding.Confirmation) {
 	if v.tokens == nil {
 		return nil, binding.Confirmation{}
 	}
-	e := v.tokens.get(token)
+	e := v.tokens.lookup(token, h)
 	if e == nil {
 		v.tokens.lookups[0].misses.Add(1) // a signature check follows: no contention to fear
 		return nil, binding.Confirmation{}

@@ -320,7 +320,11 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.cfg.MaxTokenBytes {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "token of %d bytes is longer than MaxTokenBytes %d", len(token), v.cfg.MaxTokenBytes)
 	}
-	if c, cnf := v.cached(token); c != nil {
+	var th uint64 // the token's hash in the cache: its lookup, admission and insert
+	if v.tokens != nil {
+		th = v.tokens.hash(token)
+	}
+	if c, cnf := v.cached(token, th); c != nil {
 		// The binding belongs to the request, not to the token: checked
 		// on every one, cached token or not (RFC 9449 §7.2).
 		if err := checkConfirmation(ctx, cnf); err != nil {
@@ -350,7 +354,7 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	// A token that may enter the cache (see tokenCache.admits) gets its
 	// entry below, with room for the claims its hits will share, and a
 	// copy of the token in the payload's allocation.
-	admitted := v.tokens != nil && v.tokens.admits(token)
+	admitted := v.tokens != nil && v.tokens.admits(th)
 	p, ok := decodePayload(payloadSeg, token, admitted)
 	if !ok {
 		return nil, errorf(ErrMalformedToken, jwt.ErrTokenMalformed, "payload is not canonical base64url (RFC 7515 §2)")
@@ -362,7 +366,7 @@ func (v *JWT) Verify(ctx context.Context, token string) (*Claims, error) {
 	var out *Claims
 	var spare []string
 	if admitted {
-		e = new(cacheEntry)
+		e = &cacheEntry{hash: th}
 		out, spare = &e.shared, e.spare[:]
 	} else {
 		b := new(claimsBox)

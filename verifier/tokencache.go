@@ -167,11 +167,11 @@ func newTokenCache(maxEntries int, maxBytes int64) *tokenCache {
 		door: make([]atomic.Uint64, door)}
 }
 
-// admits reports whether token, which passed every check, may enter the
-// cache: always when it can without evicting another; otherwise at its
-// second full verification while the doorkeeper remembers the first.
-func (c *tokenCache) admits(token string) bool {
-	h := c.hash(token)
+// admits reports whether the token of hash h, which passed every check,
+// may enter the cache: always when it can without evicting another;
+// otherwise at its second full verification while the doorkeeper
+// remembers the first.
+func (c *tokenCache) admits(h uint64) bool {
 	if !c.full.Load() && c.setHasRoom(h) {
 		return true
 	}
@@ -203,11 +203,15 @@ func (c *tokenCache) setHasRoom(h uint64) bool {
 
 // get returns the entry for token, or nil. It takes no lock.
 func (c *tokenCache) get(token string) *cacheEntry {
+	return c.lookup(token, c.hash(token))
+}
+
+// lookup is get for a token whose hash h the caller has.
+func (c *tokenCache) lookup(token string, h uint64) *cacheEntry {
 	t := c.table.Load()
 	if t == nil {
 		return nil
 	}
-	h := c.hash(token)
 	base, tag := int(h&t.mask)*cacheWays, tagOf(h)
 	for i := base; i < base+cacheWays; i++ {
 		if t.tags[i].Load() != tag {
@@ -238,10 +242,10 @@ func (c *tokenCache) hash(token string) uint64 {
 	return maphash.String(c.seed, token[max(0, len(token)-hashedTail):])
 }
 
-// put inserts e, replacing an entry for the same token, and evicts until
-// the bounds hold. An entry larger than the whole byte bound is not kept.
+// put inserts e, whose hash the caller set, replacing an entry for the
+// same token, and evicts until the bounds hold. An entry larger than the
+// whole byte bound is not kept.
 func (c *tokenCache) put(e *cacheEntry) {
-	e.hash = c.hash(e.token)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || e.size > c.maxBytes || c.maxEntries == 0 {
