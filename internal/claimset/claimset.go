@@ -242,7 +242,10 @@ func stringOrArray(name string, raw string, dst []string) ([]string, error) {
 		if raw[i] != '"' {
 			return nil, fmt.Errorf("%w: %q must be a string or an array of strings", ErrMalformed, name)
 		}
-		end := stringEnd(raw, i)
+		end, _, ok := scanString(raw, i)
+		if !ok {
+			return nil, fmt.Errorf("%w: %q must be a string or an array of strings", ErrMalformed, name)
+		}
 		s, err := unquote(raw[i:end])
 		if err != nil {
 			return nil, fmt.Errorf("%w: %q: %v", ErrMalformed, name, err)

@@ -54,7 +54,10 @@ func Strings(raw string) []string {
 	}
 	var list []string
 	for i := skipSpace(raw, 1); i < len(raw) && raw[i] != ']'; {
-		end := valueEnd(raw, i)
+		end, ok := scanValue(raw, i, maxNesting)
+		if !ok {
+			return list // raw is not one valid JSON value: what was read before
+		}
 		if raw[i] == '"' {
 			if s, err := unquote(raw[i:end]); err == nil {
 				list = append(list, s)
