@@ -31,22 +31,22 @@ func validWalk(data string, fn func(name string, value string) error) error {
 		nameStart := i
 		var ok, plain bool
 		if i, plain, ok = scanString(data, i); !ok {
-			return malformed("not valid JSON")
+			return invalidAt(i)
 		}
 		rawName := data[nameStart:i]
 		if i = skipSpace(data, i); i >= len(data) || data[i] != ':' {
-			return malformed("not valid JSON")
+			return invalidAt(i)
 		}
 		i = skipSpace(data, i+1)
 		end, ok := scanValue(data, i, maxNesting-1)
 		if !ok {
-			return malformed("not valid JSON")
+			return invalidAt(end)
 		}
 		name := rawName[1 : len(rawName)-1]
 		if !plain {
 			var err error
 			if name, err = unquote(rawName); err != nil {
-				return malformed("not valid JSON")
+				return invalidAt(nameStart)
 			}
 		}
 		if err := fn(name, data[i:end]); err != nil {
@@ -58,7 +58,7 @@ func validWalk(data string, fn func(name string, value string) error) error {
 		case i < len(data) && data[i] == '}':
 			return trailing(data, i+1)
 		default:
-			return malformed("not valid JSON")
+			return invalidAt(i)
 		}
 	}
 }
@@ -67,10 +67,16 @@ func malformed(why string) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, why)
 }
 
+// invalidAt says where the JSON stopped being valid: the byte offset,
+// never the bytes, which are claims.
+func invalidAt(i int) error {
+	return fmt.Errorf("%w: not valid JSON (at byte %d)", ErrMalformed, i)
+}
+
 // trailing fails unless only white space follows data[i:].
 func trailing(data string, i int) error {
-	if skipSpace(data, i) != len(data) {
-		return malformed("not valid JSON")
+	if j := skipSpace(data, i); j != len(data) {
+		return invalidAt(j)
 	}
 	return nil
 }

@@ -120,3 +120,22 @@ func slicesEqual(a, b []string) bool {
 	}
 	return true
 }
+
+// TestInvalidJSONErrorSaysWhere: a syntax error names the byte offset
+// where the JSON stopped being valid, and none of its bytes.
+func TestInvalidJSONErrorSaysWhere(t *testing.T) {
+	for data, at := range map[string]string{
+		`{"a":1,}`:                "at byte 7",
+		`{"a" 1}`:                 "at byte 5",
+		`{"a":[1,]}`:              "at byte 8",
+		`{"secret-value":1}trail`: "at byte 18",
+	} {
+		err := Members([]byte(data), func(string, string) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), at) {
+			t.Errorf("Members(%q) error = %v, want it to say %q", data, err, at)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("Members(%q) error = %v quotes the claims", data, err)
+		}
+	}
+}
