@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -149,37 +150,46 @@ func BenchmarkVerifyParallel(b *testing.B) {
 	}
 }
 
-// inParallel runs b.N calls of op over GOMAXPROCS goroutines, each its
-// share: goroutine w calls op with w, w+P, w+2P, ... (P goroutines), so
-// that over a pool whose length P divides, each cycles through its own
-// tokens and none is verified by two goroutines (a token another
-// goroutine just verified could be one tokengate's cache admits). It
-// stands in for b.RunParallel, whose per-goroutine iteration counters
+// inParallel runs b.N calls of op over GOMAXPROCS goroutines. They take
+// the calls in batches of parallelGrain from one counter, so that a
+// goroutine the machine stalls for a while (other load) leaves its work
+// to the others rather than the wall time waiting for it; the counter is
+// touched once a batch. Goroutine w calls op with w+P·j for the j of its
+// batches (P goroutines), so that over a pool whose length P divides,
+// each goroutine has its own tokens and none is verified by two (a token
+// another goroutine just verified could be one tokengate's cache admits).
+// It stands in for b.RunParallel, whose per-goroutine iteration counters
 // (testing.PB, 32 bytes, written on every Next) are allocated side by side
 // and can share a cache line: for an operation of a few tens of
 // nanoseconds, that false sharing in the harness doubled ns/op in some
 // runs and not in others. Here each goroutine counts in a register.
 func inParallel(b *testing.B, op func(i int) bool) {
 	procs := runtime.GOMAXPROCS(0)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	for w := range procs {
-		n := b.N / procs
-		if w < b.N%procs {
-			n++
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range n {
-				if !op(w + j*procs) {
+			for {
+				start := int(next.Add(parallelGrain)) - parallelGrain
+				if start >= b.N {
 					return
+				}
+				for j := start; j < min(start+parallelGrain, b.N); j++ {
+					if !op(w + procs*j) {
+						return
+					}
 				}
 			}
 		}()
 	}
 	wg.Wait()
 }
+
+// parallelGrain is how many calls a goroutine of inParallel takes at once.
+const parallelGrain = 256
 
 // floors returns the floor of each token of pool.
 func floors(tb testing.TB, f *fixture, alg string, pool []string) []func() bool {
