@@ -27,12 +27,13 @@ var rules = map[string]rule{
 	"scopes":              {},
 	"internal/netpolicy":  {}, // standard library only; every package may import it (below)
 	"internal/claimset":   {tokengate: []string{"scopes"}},
+	"internal/b64url":     {}, // strict base64url of JWS segments: standard library only
 	"internal/discovery":  {},
 	"jwkscache":           {thirdParty: []string{"github.com/MicahParks/jwkset", "github.com/golang-jwt/jwt/v5", "golang.org/x/sync"}},
 	"internal/retry":      {},
 	"internal/binding":    {tokengate: []string{"", "internal/claimset"}},
 	"internal/dpoptest":   {}, // the client side of DPoP for tests and examples: standard library only
-	"verifier":            {tokengate: []string{"", "scopes", "jwkscache", "internal/claimset", "internal/discovery", "internal/oplog", "internal/retry", "internal/binding"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
+	"verifier":            {tokengate: []string{"", "scopes", "jwkscache", "internal/claimset", "internal/b64url", "internal/discovery", "internal/oplog", "internal/retry", "internal/binding"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
 	"introspection":       {tokengate: []string{"", "scopes", "internal/claimset", "internal/discovery", "internal/oplog", "internal/retry", "internal/binding"}, thirdParty: []string{"github.com/hashicorp/golang-lru/v2", "golang.org/x/sync"}},
 	"dpop":                {tokengate: []string{"", "internal/claimset", "internal/binding"}, thirdParty: []string{"github.com/golang-jwt/jwt/v5"}},
 	"internal/oplog":      {tokengate: []string{""}},

@@ -108,63 +108,71 @@ func BenchmarkVerifyRepeated(b *testing.B) {
 // BenchmarkVerifyParallel is the floor and tokengate's Verify from
 // GOMAXPROCS goroutines at once: it shows contention in the verifier's
 // shared state (token cache, key cache), which the floor has none of.
-// tokengate is a repeated token (cache hits; its scaling is
-// BenchmarkVerifyRepeated over this), tokengate-fresh cycles through the
-// fresh pool as BenchmarkVerify does. The goroutines are run by
-// inParallel, not b.RunParallel (see there).
+// tokengate is a repeated token (cache hits), tokengate-fresh cycles
+// through the fresh pool as BenchmarkVerify does. Each has a -serial row:
+// the same calls from one goroutine, through the same harness, so that
+// the scaling (serial ns over parallel ns) compares like with like: the
+// harness's own work per call (a closure call, the index arithmetic) is
+// a tenth of a cache hit, and is in both. The goroutines are run by
+// inGoroutines, not b.RunParallel (see there).
 func BenchmarkVerifyParallel(b *testing.B) {
 	f := getFixture(b)
 	for _, alg := range algs {
 		tok, pool := f.tokens[alg], f.pool(alg)
-		b.Run(alg+"/floor", func(b *testing.B) {
-			checks := floors(b, f, alg, pool)
-			b.ReportAllocs()
-			inParallel(b, func(i int) bool {
-				if !checks[i%len(checks)]() {
-					b.Error("signature does not verify")
-					return false
-				}
-				return true
-			})
-		})
-		for _, name := range []string{"tokengate", "tokengate-fresh"} {
-			b.Run(alg+"/"+name, func(b *testing.B) {
-				v, tokens := newTokengateJWT(b, f), []string{tok}
-				if name == "tokengate-fresh" {
-					v, tokens = newFreshTokengateJWT(b, f, alg), pool
-				}
-				verify, ctx := tokengateFunc(v), b.Context()
-				if err := verify(ctx, tok); err != nil {
-					b.Fatal(err)
-				}
+		for _, procs := range []int{runtime.GOMAXPROCS(0), 1} {
+			suffix := ""
+			if procs == 1 {
+				suffix = "-serial"
+			}
+			b.Run(alg+"/floor"+suffix, func(b *testing.B) {
+				checks := floors(b, f, alg, pool)
 				b.ReportAllocs()
-				inParallel(b, func(i int) bool {
-					if err := verify(ctx, tokens[i%len(tokens)]); err != nil {
-						b.Error(err)
+				inGoroutines(b, procs, func(i int) bool {
+					if !checks[i%len(checks)]() {
+						b.Error("signature does not verify")
 						return false
 					}
 					return true
 				})
 			})
+			for _, name := range []string{"tokengate", "tokengate-fresh"} {
+				b.Run(alg+"/"+name+suffix, func(b *testing.B) {
+					v, tokens := newTokengateJWT(b, f), []string{tok}
+					if name == "tokengate-fresh" {
+						v, tokens = newFreshTokengateJWT(b, f, alg), pool
+					}
+					verify, ctx := tokengateFunc(v), b.Context()
+					if err := verify(ctx, tok); err != nil {
+						b.Fatal(err)
+					}
+					b.ReportAllocs()
+					inGoroutines(b, procs, func(i int) bool {
+						if err := verify(ctx, tokens[i%len(tokens)]); err != nil {
+							b.Error(err)
+							return false
+						}
+						return true
+					})
+				})
+			}
 		}
 	}
 }
 
-// inParallel runs b.N calls of op over GOMAXPROCS goroutines. They take
-// the calls in batches of parallelGrain from one counter, so that a
-// goroutine the machine stalls for a while (other load) leaves its work
-// to the others rather than the wall time waiting for it; the counter is
-// touched once a batch. Goroutine w calls op with w+P·j for the j of its
-// batches (P goroutines), so that over a pool whose length P divides,
-// each goroutine has its own tokens and none is verified by two (a token
-// another goroutine just verified could be one tokengate's cache admits).
+// inGoroutines runs b.N calls of op over procs goroutines. They take the
+// calls in batches of parallelGrain from one counter, so that a goroutine
+// the machine stalls for a while (other load) leaves its work to the
+// others rather than the wall time waiting for it; the counter is touched
+// once a batch. Goroutine w calls op with w+procs·j for the j of its
+// batches, so that over a pool whose length procs divides, each goroutine
+// has its own tokens and none is verified by two (a token another
+// goroutine just verified could be one tokengate's cache admits).
 // It stands in for b.RunParallel, whose per-goroutine iteration counters
 // (testing.PB, 32 bytes, written on every Next) are allocated side by side
 // and can share a cache line: for an operation of a few tens of
 // nanoseconds, that false sharing in the harness doubled ns/op in some
 // runs and not in others. Here each goroutine counts in a register.
-func inParallel(b *testing.B, op func(i int) bool) {
-	procs := runtime.GOMAXPROCS(0)
+func inGoroutines(b *testing.B, procs int, op func(i int) bool) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
@@ -188,7 +196,7 @@ func inParallel(b *testing.B, op func(i int) bool) {
 	wg.Wait()
 }
 
-// parallelGrain is how many calls a goroutine of inParallel takes at once.
+// parallelGrain is how many calls a goroutine of inGoroutines takes at once.
 const parallelGrain = 256
 
 // floors returns the floor of each token of pool.

@@ -2,7 +2,6 @@ package verifier
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tokengate/tokengate"
+	"github.com/tokengate/tokengate/internal/b64url"
 	"github.com/tokengate/tokengate/internal/claimset"
 	"github.com/tokengate/tokengate/internal/netpolicy"
 	"github.com/tokengate/tokengate/jwkscache"
@@ -422,13 +422,13 @@ type payload struct {
 // writing into Raw cannot reach text or the token, which no one else has a
 // slice of and are never written again.
 func decodePayload(seg, token string, keepToken bool) (payload, bool) {
-	n, t := canonicalB64.DecodedLen(len(seg)), 0
+	n, t := b64url.DecodedLen(len(seg)), 0
 	if keepToken {
 		t = len(token)
 	}
 	buf := make([]byte, t+2*n)
-	m, err := canonicalB64.Decode(buf[t:t+n], readOnlyBytes(seg))
-	if err != nil || len(seg) != canonicalB64.EncodedLen(m) {
+	m, ok := b64url.Decode(buf[t:t+n], seg)
+	if !ok {
 		return payload{}, false
 	}
 	p := payload{raw: buf[t : t+m : t+m]}
@@ -444,21 +444,14 @@ func decodePayload(seg, token string, keepToken bool) (payload, bool) {
 	return p, true
 }
 
-// canonicalB64 decodes segments strictly. A decoder that ignored the spare
-// bits of the last character, or the CR and LF that Go's base64 decoders
-// skip even in strict mode, would accept several spellings of one signed
-// token (RFC 7515 §2 and §5.2, RFC 4648 §3.5); decodeSegment therefore also
-// requires the segment's length to be that of the canonical encoding.
-var canonicalB64 = base64.RawURLEncoding.Strict()
-
 // decodeSegment decodes one segment of a compact JWS: unpadded base64url,
-// with zero spare bits and no other characters (RFC 7515 §2).
+// with zero spare bits and no other characters (RFC 7515 §2), so that a
+// signed token has one spelling only (RFC 7515 §5.2, RFC 4648 §3.5); see
+// package b64url.
 func decodeSegment(seg string) ([]byte, bool) {
-	b, err := canonicalB64.DecodeString(seg)
-	if err != nil || len(seg) != canonicalB64.EncodedLen(len(b)) {
-		return nil, false
-	}
-	return b, true
+	b := make([]byte, b64url.DecodedLen(len(seg)))
+	n, ok := b64url.Decode(b, seg)
+	return b[:n], ok
 }
 
 // checkSignature verifies the signature over signingInput with the key

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -369,5 +370,46 @@ func TestNewRejectsBadConfig(t *testing.T) {
 				t.Fatalf("New() error = %v, want one naming %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestClaimsOfEveryPayloadSize verifies tokens whose payloads run from
+// 170 bytes to 4 KiB, cached and not: the claims are the token's, Raw is
+// the payload, an append to Raw copies, and writing into Raw changes no
+// claim (the claim strings are cut from a copy of their own).
+func TestClaimsOfEveryPayloadSize(t *testing.T) {
+	keys(t)
+	ed := testKey{kid: "ed-1", alg: "EdDSA", priv: edKey}
+	for _, cacheSize := range []int{0, -1} {
+		f := newFixture(t, func(c *verifier.Config) { c.TokenCacheSize = cacheSize; c.Algorithms = []string{"EdDSA"} }, ed)
+		for pad := 0; pad < 4200; pad += 13 {
+			want := strings.Repeat("p", pad)
+			tok := sign(t, ed, nil, accessClaims(testIssuer, f.clock.Now(), map[string]any{"pad": want}))
+			for range 2 { // the second is a hit when cached
+				c, err := f.v.Verify(t.Context(), tok)
+				if err != nil {
+					t.Fatalf("cache %d, pad %d: Verify() error = %v", cacheSize, pad, err)
+				}
+				var raw struct{ Pad, Sub string }
+				if err := json.Unmarshal(c.Raw, &raw); err != nil || raw.Pad != want || raw.Sub != "alice" {
+					t.Fatalf("cache %d, pad %d: Raw = %.80q…, %v", cacheSize, pad, c.Raw, err)
+				}
+				if c.Subject != "alice" || c.ID != "id-1" || !slices.Equal(c.Audience, []string{testAudience}) || !slices.Equal(c.Scopes, []string{"orders:read", "orders:write"}) {
+					t.Fatalf("cache %d, pad %d: claims = %+v", cacheSize, pad, c)
+				}
+				if cap(c.Raw) != len(c.Raw) {
+					t.Fatalf("cache %d, pad %d: cap(Raw) = %d > len %d: an append would write past it", cacheSize, pad, cap(c.Raw), len(c.Raw))
+				}
+			}
+			if cacheSize < 0 { // the claims are this request's own: write into Raw
+				c, _ := f.v.Verify(t.Context(), tok)
+				for i := range c.Raw {
+					c.Raw[i] = 'x'
+				}
+				if c.Subject != "alice" || c.Issuer != testIssuer || c.ClientID != "web-app" {
+					t.Fatalf("pad %d: writing into Raw changed the claims: %+v", pad, c)
+				}
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,8 +19,8 @@ func (noKeys) Key(context.Context, string, string) (any, error) {
 // unsignedToken has a payload of iss and a header naming RS256; its
 // signature never verifies.
 func unsignedToken(iss string) string {
-	head := canonicalB64.EncodeToString([]byte(`{"alg":"RS256","kid":"k"}`))
-	payload := canonicalB64.EncodeToString([]byte(fmt.Sprintf(`{"iss":%q}`, iss)))
+	head := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"k"}`))
+	payload := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf(`{"iss":%q}`, iss)))
 	return head + "." + payload + ".c2ln"
 }
 

@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/tokengate/tokengate/internal/b64url"
 )
 
 // The signature check of RS*, ES* and EdDSA calls crypto/rsa,
@@ -25,9 +26,8 @@ import (
 // TestSignatureAgreesWithGolangJWT holds the two to the same answers.
 
 // readOnlyBytes returns the bytes of s without a copy, for a function
-// that only reads its argument and keeps nothing of it: the SHA-2 sums,
-// ed25519.Verify and base64's Decode (as its source). Nothing may write
-// to the slice: s is a Go string.
+// that only reads its argument and keeps nothing of it: the SHA-2 sums
+// and ed25519.Verify. Nothing may write to the slice: s is a Go string.
 func readOnlyBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
@@ -89,15 +89,12 @@ func verifySignature(h *header, input string, sig []byte, key any) error {
 // decodeSignature decodes the signature segment as decodeSegment does,
 // into buf and without allocating when it fits.
 func decodeSignature(buf *[maxSignatureBytes]byte, seg string) ([]byte, bool) {
-	if len(seg) > canonicalB64.EncodedLen(len(buf)) {
+	if b64url.DecodedLen(len(seg)) > len(buf) {
 		sig, ok := decodeSegment(seg)
 		return sig, ok && len(sig) > 0
 	}
-	n, err := canonicalB64.Decode(buf[:], readOnlyBytes(seg))
-	if err != nil || n == 0 || len(seg) != canonicalB64.EncodedLen(n) {
-		return nil, false
-	}
-	return buf[:n], true
+	n, ok := b64url.Decode(buf[:], seg)
+	return buf[:n], ok && n > 0
 }
 
 // digest is a hash value held by value, on the stack.

@@ -48,12 +48,10 @@ func unquote(raw string) (string, error) {
 		return "", errNotString
 	}
 	inner := raw[1 : len(raw)-1]
-	for i := 0; i < len(inner); i++ {
-		if stringClass[inner[i]] != plainByte {
-			var s string
-			err := json.Unmarshal([]byte(raw), &s)
-			return s, err
-		}
+	if skipPlain(inner, 0) != len(inner) {
+		var s string
+		err := json.Unmarshal([]byte(raw), &s)
+		return s, err
 	}
 	return inner, nil
 }

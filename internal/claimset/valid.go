@@ -1,6 +1,9 @@
 package claimset
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // The walk over a claim set validates as it goes, so that a payload is
 // read once: every value is checked against the JSON grammar (RFC 8259
@@ -228,9 +231,22 @@ func scanString(data string, i int) (end int, plain, ok bool) {
 		return i, false, false
 	}
 	plain = true
-	for i++; i < len(data); i++ {
+	for i++; ; i++ {
+		// skipPlain, by hand: the call costs more than most strings.
+		for ; i+8 <= len(data); i += 8 {
+			if m := notPlain(load64(data, i)); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+		}
+		for i < len(data) && stringClass[data[i]] == plainByte {
+			i++
+		}
+		if i >= len(data) {
+			return i, false, false
+		}
+	special:
 		switch stringClass[data[i]] {
-		case plainByte:
 		case quoteByte:
 			return i + 1, plain, true
 		case controlByte:
@@ -254,7 +270,46 @@ func scanString(data string, i int) (end int, plain, ok bool) {
 			}
 		}
 	}
-	return i, false, false
+}
+
+// skipPlain returns the index of the first byte at or after data[i] that
+// is not a plainByte, or len(data). It reads eight bytes at a time while
+// it can: most claim strings are URLs, identifiers and scope lists of
+// plain ASCII.
+func skipPlain(data string, i int) int {
+	for ; i+8 <= len(data); i += 8 {
+		if m := notPlain(load64(data, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(data) && stringClass[data[i]] == plainByte {
+		i++
+	}
+	return i
+}
+
+// load64 is data[i:i+8] as a little-endian word: data[i] is its low byte.
+// (The compiler makes it one load where the machine has one.)
+func load64(data string, i int) uint64 {
+	b := data[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+const (
+	ones  = 0x0101010101010101 // 0x01 in every byte
+	highs = 0x8080808080808080 // 0x80 in every byte
+)
+
+// notPlain returns x's high bits of the bytes that are not plainByte: a
+// '"' or '\\', below 0x20, or 0x80 and above. The lowest bit set is exact,
+// so it names the first such byte; bits above it may be set for plain
+// bytes (a borrow carries up from the byte that sets it), and are not
+// used.
+func notPlain(x uint64) uint64 {
+	q := x ^ ('"' * ones)  // a zero byte where x has '"'
+	e := x ^ ('\\' * ones) // and where it has '\\'
+	return ((q-ones)&^q | (e-ones)&^e | (x - 0x20*ones) | x) & highs
 }
 
 func isHex(c byte) bool {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // isObject reports whether valid JSON data is an object.
@@ -138,4 +139,71 @@ func TestInvalidJSONErrorSaysWhere(t *testing.T) {
 			t.Errorf("Members(%q) error = %v quotes the claims", data, err)
 		}
 	}
+}
+
+// TestScanStringSeesEveryByteAtEveryOffset puts each kind of byte that
+// ends the eight-at-a-time scan (a quote, a backslash, a control
+// character, a byte of 0x80 and above, and the bytes either side of each
+// class) at every offset of strings of every length up to 40, so that it
+// falls in every lane of a word and in the byte-at-a-time tail: the end,
+// validity and plainness scanString reports are those of a scan of one
+// byte at a time.
+func TestScanStringSeesEveryByteAtEveryOffset(t *testing.T) {
+	for _, c := range []byte{'"', '\\', 0x00, 0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xc3, 0xff} {
+		for n := 0; n <= 40; n++ {
+			for at := 0; at < n; at++ {
+				body := []byte(strings.Repeat("a", n))
+				body[at] = c
+				data := `"` + string(body) + `"` + `,"x":1`
+				end, plain, ok := scanString(data, 0)
+				wantEnd, wantPlain, wantOK := scanStringByteByByte(data, 0)
+				if end != wantEnd || plain != wantPlain || ok != wantOK {
+					t.Fatalf("byte %#x at %d of %d: scanString = %d, %v, %v; want %d, %v, %v", c, at, n, end, plain, ok, wantEnd, wantPlain, wantOK)
+				}
+				if ok && wantOK && unquoteIsPlain(data[:end]) != plain {
+					t.Fatalf("byte %#x at %d of %d: unquote disagrees on plainness", c, at, n)
+				}
+			}
+		}
+	}
+}
+
+// scanStringByteByByte is a scan of one byte at a time, written apart from
+// scanString: the reference of the test above.
+func scanStringByteByByte(data string, i int) (end int, plain, ok bool) {
+	if i >= len(data) || data[i] != '"' {
+		return i, false, false
+	}
+	plain = true
+	for i++; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			return i + 1, plain, true
+		case c < 0x20:
+			return i, false, false
+		case c >= 0x80:
+			plain = false
+		case c == '\\': // an escape: one of RFC 8259 §7's, or \u and four hex digits
+			plain = false
+			i++
+			switch {
+			case i < len(data) && strings.IndexByte(`"\/bfnrt`, data[i]) >= 0:
+			case i+4 < len(data) && data[i] == 'u' && strings.Trim(data[i+1:i+5], "0123456789abcdefABCDEF") == "":
+				i += 4
+			default:
+				return i, false, false
+			}
+		}
+	}
+	return i, false, false
+}
+
+// unquoteIsPlain reports whether unquote returns raw's bytes between the
+// quotes as they are.
+func unquoteIsPlain(raw string) bool {
+	s, err := unquote(raw)
+	if err != nil || len(s) != len(raw)-2 {
+		return false
+	}
+	return len(s) == 0 || unsafe.StringData(s) == unsafe.StringData(raw[1:])
 }

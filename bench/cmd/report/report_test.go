@@ -29,6 +29,7 @@ BenchmarkIntrospection/opaque/cache-hit-2	 4000000	       300.5 ns/op	     208 B
 BenchmarkCustom/thing-2               	 4000000	       10.0 ns/op	       0 B/op	       0 allocs/op
 BenchmarkVerifyRepeated/RS256/tokengate-2	10000000	       250.0 ns/op	     224 B/op	       1 allocs/op
 BenchmarkVerifyParallel/RS256/tokengate-2	10000000	       130.0 ns/op	     224 B/op	       1 allocs/op
+BenchmarkVerifyParallel/RS256/tokengate-serial-2	10000000	       250.0 ns/op	     224 B/op	       1 allocs/op
 BenchmarkLoad/RS256/unprotected-2     	   50000	     20000 ns/op	      4000 p99-µs	    9000 B/op	      83 allocs/op
 BenchmarkLoad/RS256/tokengate-2       	   50000	     21000 ns/op	      4500 p99-µs	    9600 B/op	      86 allocs/op
 some log line: ignored
@@ -44,6 +45,7 @@ BenchmarkIntrospection/opaque/cache-hit-2	 4000000	       299.5 ns/op	     208 B
 BenchmarkCustom/thing-2               	 4000000	       10.0 ns/op	       0 B/op	       0 allocs/op
 BenchmarkVerifyRepeated/RS256/tokengate-2	10000000	       250.0 ns/op	     224 B/op	       1 allocs/op
 BenchmarkVerifyParallel/RS256/tokengate-2	10000000	       130.0 ns/op	     224 B/op	       1 allocs/op
+BenchmarkVerifyParallel/RS256/tokengate-serial-2	10000000	       250.0 ns/op	     224 B/op	       1 allocs/op
 BenchmarkLoad/RS256/unprotected-2     	   50000	     20000 ns/op	      4000 p99-µs	    9000 B/op	      83 allocs/op
 BenchmarkLoad/RS256/tokengate-2       	   50000	     21000 ns/op	      4500 p99-µs	    9600 B/op	      86 allocs/op
 PASS
@@ -108,8 +110,8 @@ func TestParseRaw(t *testing.T) {
 	if got := run.header["cpu"]; got != "Test CPU @ 3.00GHz" {
 		t.Errorf("header cpu = %q, want %q", got, "Test CPU @ 3.00GHz")
 	}
-	if len(run.order) != 14 || run.order[0] != "BenchmarkVerify/RS256/floor" {
-		t.Errorf("order = %v, want 14 names starting with BenchmarkVerify/RS256/floor", run.order)
+	if len(run.order) != 15 || run.order[0] != "BenchmarkVerify/RS256/floor" {
+		t.Errorf("order = %v, want 15 names starting with BenchmarkVerify/RS256/floor", run.order)
 	}
 	if load := run.results["BenchmarkLoad/RS256/tokengate"]; load == nil || len(load.extra["p99-µs"]) != 2 {
 		t.Errorf("load samples = %+v, want two p99-µs values", load)
