@@ -57,56 +57,91 @@ type Set struct {
 }
 
 // wire holds the raw values of the members Parse reads; members whose
-// type varies are decoded after the walk.
+// type varies are decoded after the walk. plain has the bit of each member
+// (a field constant) whose value is a plain string (see validWalk), which
+// decodes to the bytes between its quotes without a second look.
 type wire struct {
 	iss, sub, aud, clientID, azp, scope, scp, exp, nbf, iat, jti string
 	nonce, atHash, cHash, typ, events, active, tokenType, cnf    string
+	plain                                                        uint32
 }
 
-// field returns where the raw value of the member name goes, or nil for a
-// member Parse does not read.
-func (w *wire) field(name string) *string {
+// The bits of wire.plain.
+const (
+	bitIss = 1 << iota
+	bitSub
+	bitAud
+	bitClientID
+	bitAzp
+	bitScope
+	bitScp
+	bitExp
+	bitNbf
+	bitIat
+	bitJti
+	bitNonce
+	bitAtHash
+	bitCHash
+	bitTyp
+	bitEvents
+	bitActive
+	bitTokenType
+	bitCnf
+)
+
+// field returns where the raw value of the member name goes, and its bit,
+// or nil for a member Parse does not read.
+func (w *wire) field(name string) (*string, uint32) {
 	switch name {
 	case "iss":
-		return &w.iss
+		return &w.iss, bitIss
 	case "sub":
-		return &w.sub
+		return &w.sub, bitSub
 	case "aud":
-		return &w.aud
+		return &w.aud, bitAud
 	case "client_id":
-		return &w.clientID
+		return &w.clientID, bitClientID
 	case "azp":
-		return &w.azp
+		return &w.azp, bitAzp
 	case "scope":
-		return &w.scope
+		return &w.scope, bitScope
 	case "scp":
-		return &w.scp
+		return &w.scp, bitScp
 	case "exp":
-		return &w.exp
+		return &w.exp, bitExp
 	case "nbf":
-		return &w.nbf
+		return &w.nbf, bitNbf
 	case "iat":
-		return &w.iat
+		return &w.iat, bitIat
 	case "jti":
-		return &w.jti
+		return &w.jti, bitJti
 	case "nonce":
-		return &w.nonce
+		return &w.nonce, bitNonce
 	case "at_hash":
-		return &w.atHash
+		return &w.atHash, bitAtHash
 	case "c_hash":
-		return &w.cHash
+		return &w.cHash, bitCHash
 	case "typ":
-		return &w.typ
+		return &w.typ, bitTyp
 	case "events":
-		return &w.events
+		return &w.events, bitEvents
 	case "active":
-		return &w.active
+		return &w.active, bitActive
 	case "token_type":
-		return &w.tokenType
+		return &w.tokenType, bitTokenType
 	case "cnf":
-		return &w.cnf
+		return &w.cnf, bitCnf
 	}
-	return nil
+	return nil, 0
+}
+
+// str decodes the raw value of the member name, of bit, that must be a
+// string when present.
+func (w *wire) str(name, raw string, bit uint32) (string, error) {
+	if w.plain&bit != 0 {
+		return raw[1 : len(raw)-1], nil
+	}
+	return String(name, raw)
 }
 
 // ErrMalformed is wrapped by every decoding error.
@@ -133,9 +168,13 @@ func Parse(data []byte) (*Set, error) {
 // with the claims saves two allocations; each is cut to its length.
 func ParseText(raw []byte, text string, s *Set, spare []string) error {
 	var w wire
-	err := members(text, func(name, value string) error {
-		if f := w.field(name); f != nil {
+	err := validWalk(text, func(name, value string, plain bool) error {
+		if f, bit := w.field(name); f != nil {
 			*f = value
+			// The last of repeated members wins, plainness included.
+			if w.plain &^= bit; plain {
+				w.plain |= bit
+			}
 		}
 		return nil
 	})
@@ -171,17 +210,17 @@ func ParseText(raw []byte, text string, s *Set, spare []string) error {
 // heap.)
 func (w *wire) strings(s *Set) error {
 	var err error
-	str := func(name, raw string) string {
-		v, e := String(name, raw)
+	str := func(name, raw string, bit uint32) string {
+		v, e := w.str(name, raw, bit)
 		if err == nil {
 			err = e
 		}
 		return v
 	}
-	s.Issuer, s.Subject, s.ID = str("iss", w.iss), str("sub", w.sub), str("jti", w.jti)
-	s.ClientID, s.AuthorizedParty = str("client_id", w.clientID), str("azp", w.azp)
-	s.Nonce, s.AtHash, s.CHash = str("nonce", w.nonce), str("at_hash", w.atHash), str("c_hash", w.cHash)
-	s.TokenType = str("token_type", w.tokenType)
+	s.Issuer, s.Subject, s.ID = str("iss", w.iss, bitIss), str("sub", w.sub, bitSub), str("jti", w.jti, bitJti)
+	s.ClientID, s.AuthorizedParty = str("client_id", w.clientID, bitClientID), str("azp", w.azp, bitAzp)
+	s.Nonce, s.AtHash, s.CHash = str("nonce", w.nonce, bitNonce), str("at_hash", w.atHash, bitAtHash), str("c_hash", w.cHash, bitCHash)
+	s.TokenType = str("token_type", w.tokenType, bitTokenType)
 	return err
 }
 
@@ -189,7 +228,9 @@ func (w *wire) strings(s *Set) error {
 // the scopes are appended to spare while they fit.
 func (w *wire) registered(r *Registered, spare []string) error {
 	var err error
-	if r.Audience, err = stringOrArray("aud", w.aud, spare); err != nil {
+	if w.plain&bitAud != 0 { // the common case: one audience, a plain string
+		r.Audience = append(spare, w.aud[1:len(w.aud)-1])
+	} else if r.Audience, err = stringOrArray("aud", w.aud, spare); err != nil {
 		return err
 	}
 	r.Audience = clip(r.Audience)
@@ -197,7 +238,7 @@ func (w *wire) registered(r *Registered, spare []string) error {
 	if n := len(r.Audience); n <= cap(spare) {
 		rest = spare[n:n]
 	}
-	if r.Scopes, err = scopeClaims(w.scope, w.scp, rest); err != nil {
+	if r.Scopes, err = w.scopeClaims(rest); err != nil {
 		return err
 	}
 	r.Scopes = clip(r.Scopes)
@@ -261,16 +302,16 @@ func stringOrArray(name string, raw string, dst []string) ([]string, error) {
 // scopeClaims reads granted scopes from "scope", a space-delimited string
 // (RFC 9068 §2.2.3, RFC 6749 §3.3), or else from "scp", an array of strings
 // or a space-delimited string, appending them to dst.
-func scopeClaims(scope, scp string, dst []string) ([]string, error) {
-	if !isAbsent(scope) {
-		s, err := String("scope", scope)
+func (w *wire) scopeClaims(dst []string) ([]string, error) {
+	if !isAbsent(w.scope) {
+		s, err := w.str("scope", w.scope, bitScope)
 		if err != nil {
 			return nil, err
 		}
 		return scopes.AppendParse(dst, s), nil
 	}
-	list, err := stringOrArray("scp", scp, dst)
-	if err != nil || len(list) != 1 || scp[0] != '"' {
+	list, err := stringOrArray("scp", w.scp, dst)
+	if err != nil || len(list) != 1 || w.scp[0] != '"' {
 		return list, err
 	}
 	return scopes.AppendParse(dst, list[0]), nil

@@ -54,7 +54,7 @@ func Strings(raw string) []string {
 	}
 	var list []string
 	for i := skipSpace(raw, 1); i < len(raw) && raw[i] != ']'; {
-		end, ok := scanValue(raw, i, maxNesting)
+		end, _, ok := scanValue(raw, i, maxNesting)
 		if !ok {
 			return list // raw is not one valid JSON value: what was read before
 		}

@@ -19,12 +19,7 @@ import (
 // substrings of it, so a claim set costs one copy rather than one per
 // member.
 func Members(raw []byte, fn func(name string, value string) error) error {
-	return validWalk(string(raw), fn)
-}
-
-// members is Members over data itself.
-func members(data string, fn func(name string, value string) error) error {
-	return validWalk(data, fn)
+	return validWalk(string(raw), func(name, value string, _ bool) error { return fn(name, value) })
 }
 
 func skipSpace(data string, i int) int {

@@ -18,10 +18,12 @@ const maxNesting = 10000
 
 // validWalk calls fn with the name and raw value of each member of the
 // JSON object data, in order, and fails, before or while calling fn, when
-// data is not one valid JSON object (with white space around it). Time
-// and memory are linear in len(data), whatever its nesting: containers
-// are tracked in a fixed bit set, not by recursion.
-func validWalk(data string, fn func(name string, value string) error) error {
+// data is not one valid JSON object (with white space around it). plain
+// reports a value that is a string with neither escapes nor bytes of 0x80
+// and above: its text is the bytes between its quotes. Time and memory are
+// linear in len(data), whatever its nesting: containers are tracked in a
+// fixed bit set, not by recursion.
+func validWalk(data string, fn func(name, value string, plain bool) error) error {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return malformed("not a JSON object")
@@ -41,7 +43,7 @@ func validWalk(data string, fn func(name string, value string) error) error {
 			return invalidAt(i)
 		}
 		i = skipSpace(data, i+1)
-		end, ok := scanValue(data, i, maxNesting-1)
+		end, plainValue, ok := scanValue(data, i, maxNesting-1)
 		if !ok {
 			return invalidAt(end)
 		}
@@ -52,7 +54,7 @@ func validWalk(data string, fn func(name string, value string) error) error {
 				return invalidAt(nameStart)
 			}
 		}
-		if err := fn(name, data[i:end]); err != nil {
+		if err := fn(name, data[i:end], plainValue); err != nil {
 			return err
 		}
 		switch i = skipSpace(data, end); {
@@ -86,12 +88,17 @@ func trailing(data string, i int) error {
 
 // scanValue returns the index just past the JSON value that starts at
 // data[i], and whether it is valid, with at most depth levels of arrays
-// and objects in it.
-func scanValue(data string, i, depth int) (int, bool) {
+// and objects in it; plain as scanString's, for a string.
+func scanValue(data string, i, depth int) (end int, plain, ok bool) {
 	if i < len(data) && data[i] == '"' { // most claims: no container to track
-		end, _, ok := scanString(data, i)
-		return end, ok
+		return scanString(data, i)
 	}
+	end, ok = scanContainer(data, i, depth)
+	return end, false, ok
+}
+
+// scanContainer is scanValue of any value.
+func scanContainer(data string, i, depth int) (int, bool) {
 	// objects has bit d set when the container at level d is an object:
 	// 256 levels on the stack, and room for more made as they come.
 	var small [4]uint64
