@@ -21,7 +21,8 @@
 // (the floor and tokengate timed op by op, which decides the fresh-token
 // targets), BenchmarkVerifyRepeated (one token again: a hit in
 // tokengate's cache), BenchmarkVerifyParallel (GOMAXPROCS goroutines,
-// each with its own tokens),
+// each with its own tokens, and the same calls from one goroutine through
+// the same harness, the -serial rows, which the scaling targets divide by),
 // BenchmarkHTTP* (the middleware, in process and over loopback),
 // BenchmarkLoad (64 clients in a closed loop over loopback, requests/s and
 // p99), BenchmarkGRPC, BenchmarkIntrospection, and BenchmarkRSAModulus
