@@ -16,12 +16,18 @@ type stat struct {
 	spread float64 // half the interquartile range of ns/op, relative to the median
 	p99    float64 // median of the p99-µs metric; -1 when not reported
 	paired float64 // median of the x-floor metric (BenchmarkVerifyPaired); -1 when not reported
+	// pairedLow and pairedHigh are the least and greatest x-floor of a
+	// run: the spread from load on the machine, which the note gives.
+	pairedLow, pairedHigh float64
 }
 
 func summarize(name string, s *samples) stat {
 	st := stat{name: name, runs: len(s.ns), ns: median(s.ns), bytes: median(s.bytes), allocs: median(s.allocs), p99: median(s.extra["p99-µs"]), paired: median(s.extra["x-floor"])}
 	if st.ns > 0 {
 		st.spread = (quantile(s.ns, 0.75) - quantile(s.ns, 0.25)) / 2 / st.ns
+	}
+	if x := s.extra["x-floor"]; len(x) > 0 {
+		st.pairedLow, st.pairedHigh = slices.Min(x), slices.Max(x)
 	}
 	return st
 }
@@ -202,7 +208,7 @@ func floorTarget(stats map[string]stat, alg string, limit float64) targetResult 
 	// the machine falls on both alike: when it ran, it decides.
 	if p, ok := stats["BenchmarkVerifyPaired/"+alg+"/tokengate"]; ok && p.paired > 0 {
 		t.status = verdict(p.paired <= limit)
-		t.detail = fmt.Sprintf("%s× paired op by op (BenchmarkVerifyPaired); ratio of the medians: %s", ratioString(p.paired), t.detail)
+		t.detail = fmt.Sprintf("%.3f× paired op by op (BenchmarkVerifyPaired; runs %.3f–%.3f); ratio of the medians: %s", p.paired, p.pairedLow, p.pairedHigh, t.detail)
 	}
 	return t
 }
