@@ -374,9 +374,10 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 // TestClaimsOfEveryPayloadSize verifies tokens whose payloads run from
-// 170 bytes to 4 KiB, cached and not: the claims are the token's, Raw is
-// the payload, an append to Raw copies, and writing into Raw changes no
-// claim (the claim strings are cut from a copy of their own).
+// under 200 bytes to over 4 KiB, cached and not: the claims are the
+// token's, Raw is the payload, an append to Raw copies, and writing into
+// Raw changes no claim (the claim strings are cut from a copy of their
+// own).
 func TestClaimsOfEveryPayloadSize(t *testing.T) {
 	keys(t)
 	ed := testKey{kid: "ed-1", alg: "EdDSA", priv: edKey}
