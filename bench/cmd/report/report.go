@@ -17,7 +17,7 @@ type stat struct {
 	p99    float64 // median of the p99-µs metric; -1 when not reported
 	paired float64 // median of the x-floor metric (BenchmarkVerifyPaired); -1 when not reported
 	// pairedLow and pairedHigh are the least and greatest x-floor of a
-	// run: the spread from load on the machine, which the note gives.
+	// run: the spread from load on the machine, which the target shows.
 	pairedLow, pairedHigh float64
 }
 
